@@ -1,0 +1,1 @@
+"""Built-in policies, written against :mod:`gateway.api` like any third-party policy."""
