@@ -1,0 +1,122 @@
+"""Who may receive advertising: a basis C1–C4 on record and no opt-out (LAW.md Art. 3, O1, O3).
+
+Judged per recipient from the envelope and the consent store alone, so the
+gateway can refuse each recipient at RCPT time. The store is keyed by sender
+profile (consent belongs to one sender); the gateway looks the records up and
+this policy trusts ``context.consent``, except that a record of another sender
+is never a basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.api import (
+    Action,
+    Basis,
+    Category,
+    ConsentRecord,
+    Finding,
+    ParsedMessage,
+    PolicyContext,
+)
+
+
+class ConsentPolicy:
+    """Blocks advertising to recipients without a basis, who opted out, or who refuse it."""
+
+    name = "consent"
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        """The policy has no options; the signature is the Policy API's."""
+
+    def check(self, message: ParsedMessage, context: PolicyContext) -> list[Finding]:
+        """Consent does not depend on the body: the same judgement as at RCPT time."""
+        return self.check_recipients(context)
+
+    def check_recipients(self, context: PolicyContext) -> list[Finding]:
+        findings: list[Finding] = []
+        for addr in context.envelope.rcpt_tos:
+            finding = _judge(context, addr, context.consent.get(addr))
+            if finding is not None:
+                findings.append(finding)
+        return findings
+
+
+def _judge(context: PolicyContext, addr: str, record: ConsentRecord | None) -> Finding | None:
+    sender = context.profile.name
+    if record is not None and record.sender != sender:
+        return _no_basis(addr, sender, record) if context.category is Category.ADVERTISING else None
+    if context.category is Category.ADVERTISING:
+        return _advertising(addr, sender, record)
+    if context.category is Category.INCIDENTAL and record is not None and record.opted_out:
+        return Finding(
+            rule="O3",
+            code="consent.optout_exception",
+            action=Action.LOG,
+            message="recipient opted out, but an ad incidental to contract-related mail is "
+            "exempt (O3)",
+            message_ja="配信停止済みの受信者ですが、契約に付随する広告のため例外（O3）を適用しました",
+            recipients=(addr,),
+            evidence=_evidence(record),
+        )
+    return None
+
+
+def _no_basis(addr: str, sender: str, foreign: ConsentRecord | None = None) -> Finding:
+    """Consent given to shop A does not let shop B send: another sender's record counts as none."""
+    evidence = f"no record for {addr} under sender {sender}"
+    if foreign is not None:
+        evidence += f"; the record found belongs to sender {foreign.sender}"
+    return Finding(
+        rule="C1",
+        code="consent.no_basis",
+        action=Action.BLOCK,
+        message="no consent or other basis (C1–C4) on record for this sender",
+        message_ja="この送信者について同意等の根拠（C1〜C4）の記録がありません",
+        recipients=(addr,),
+        evidence=evidence,
+    )
+
+
+def _advertising(addr: str, sender: str, record: ConsentRecord | None) -> Finding | None:
+    if record is None:
+        return _no_basis(addr, sender)
+    if record.opted_out:
+        return Finding(
+            rule="O1",
+            code="consent.opted_out",
+            action=Action.BLOCK,
+            message="recipient has asked to stop advertising mail from this sender",
+            message_ja="受信者はこの送信者からの広告メールの配信停止を求めています",
+            recipients=(addr,),
+            evidence=_evidence(record),
+        )
+    if record.basis is Basis.PUBLISHED and record.refusal_displayed:
+        return Finding(
+            rule="C4",
+            code="consent.published_refusal",
+            action=Action.BLOCK,
+            message="the address was published together with a refusal of advertising mail",
+            message_ja="公表されたアドレスに特定電子メールの送信拒否が表示されています",
+            recipients=(addr,),
+            evidence=_evidence(record),
+        )
+    return None
+
+
+def _evidence(record: ConsentRecord) -> str:
+    """The looked-up record, as an operator needs it to answer the recipient or the authority."""
+    items = [f"basis={record.basis} ({record.basis.rule})"]
+    if record.obtained_at is not None:
+        items.append(f"obtained_at={record.obtained_at.isoformat()}")
+    if record.method:
+        items.append(f"method={record.method}")
+    if record.evidence:
+        items.append(f"evidence={record.evidence}")
+    if record.opted_out_at is not None:
+        items.append(f"opted_out_at={record.opted_out_at.isoformat()}")
+    if record.optout_method:
+        items.append(f"optout_method={record.optout_method}")
+    return "; ".join(items)
