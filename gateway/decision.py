@@ -1,0 +1,106 @@
+"""The one place that turns findings into per-recipient outcomes (Mailman's chains, not its rules).
+
+A finding asks for an action; the sender profile's mode says how hard it
+bites: ``enforce`` blocks, ``annotate`` only marks, ``monitor`` only logs.
+``would`` keeps what enforce mode would have done, so monitor mode still
+shows an operator what it would block.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gateway.api import Action, Classification, Finding
+from gateway.profile import Mode
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    ANNOTATE = "annotate"
+    BLOCK = "block"
+
+
+_SOFTENED = {
+    Mode.ENFORCE: {Outcome.BLOCK: Outcome.BLOCK, Outcome.ANNOTATE: Outcome.ANNOTATE},
+    Mode.ANNOTATE: {Outcome.BLOCK: Outcome.ANNOTATE, Outcome.ANNOTATE: Outcome.ANNOTATE},
+    Mode.MONITOR: {Outcome.BLOCK: Outcome.PASS, Outcome.ANNOTATE: Outcome.PASS},
+}
+
+
+@dataclass(frozen=True)
+class RecipientDecision:
+    address: str
+    outcome: Outcome  # what happens, after the mode
+    would: Outcome  # what enforce mode would do
+    findings: tuple[Finding, ...]
+
+    @property
+    def rules(self) -> list[str]:
+        """Rule ids behind the outcome (block/annotate findings), in order, once each."""
+        return _rules(f for f in self.findings if f.action is not Action.LOG)
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: str
+    mode: Mode
+    classification: Classification
+    findings: tuple[Finding, ...]
+    recipients: dict[str, RecipientDecision]
+
+    @property
+    def relayed(self) -> list[str]:
+        return [a for a, r in self.recipients.items() if r.outcome is not Outcome.BLOCK]
+
+    @property
+    def blocked(self) -> list[str]:
+        return [a for a, r in self.recipients.items() if r.outcome is Outcome.BLOCK]
+
+    @property
+    def header_outcome(self) -> Outcome:
+        """The outcome stamped on the relayed copy: annotate if any relayed recipient is."""
+        relayed = [self.recipients[a].outcome for a in self.relayed]
+        return Outcome.ANNOTATE if Outcome.ANNOTATE in relayed else Outcome.PASS
+
+    def rules(self, addresses: Iterable[str]) -> list[str]:
+        return _rules(f for a in addresses for f in self.recipients[a].findings
+                      if f.action is not Action.LOG)
+
+
+def new_id() -> str:
+    """Time-ordered, unique across processes: milliseconds then 32 random bits, hex."""
+    return f"{time.time_ns() // 1_000_000:011x}{secrets.token_hex(4)}"
+
+
+def decide(
+    findings: Sequence[Finding],
+    recipients: Sequence[str],
+    mode: Mode,
+    classification: Classification,
+    decision_id: str | None = None,
+) -> Decision:
+    per_recipient = {}
+    for address in recipients:
+        mine = tuple(f for f in findings if f.concerns(address))
+        would = _strongest(mine)
+        outcome = _SOFTENED[mode].get(would, Outcome.PASS)
+        per_recipient[address] = RecipientDecision(address, outcome, would, mine)
+    return Decision(decision_id or new_id(), mode, classification, tuple(findings),
+                    per_recipient)
+
+
+def _strongest(findings: Iterable[Finding]) -> Outcome:
+    actions = {f.action for f in findings}
+    if Action.BLOCK in actions:
+        return Outcome.BLOCK
+    if Action.ANNOTATE in actions:
+        return Outcome.ANNOTATE
+    return Outcome.PASS
+
+
+def _rules(findings: Iterable[Finding]) -> list[str]:
+    return list(dict.fromkeys(f.rule for f in findings))

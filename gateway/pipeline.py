@@ -1,0 +1,142 @@
+"""The policy pipeline: classify, look up consent, run every policy in config order.
+
+Policies are found the same way whether built in or third party: an entry
+point in group ``tokuden.policies`` or a ``package.module:Class`` path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from importlib.metadata import entry_points
+from typing import Any
+
+from gateway.api import (
+    Classification,
+    Envelope,
+    Finding,
+    Policy,
+    PolicyContext,
+    RecipientPolicy,
+)
+from gateway.classify import classify
+from gateway.config import ConfigError, PolicySpec
+from gateway.message import ParsedMessage
+from gateway.profile import Category, SenderProfile
+from gateway.store import ConsentStore
+
+ENTRY_POINT_GROUP = "tokuden.policies"
+
+
+class PolicyFailure(Exception):
+    """A policy raised: the message fails temporarily (451), it never passes unchecked."""
+
+    def __init__(self, policy: str, cause: BaseException) -> None:
+        super().__init__(f"policy {policy!r} failed: {type(cause).__name__}: {cause}")
+        self.policy = policy
+
+
+def load_policies(specs: Sequence[PolicySpec], source: str = "config") -> list[Policy]:
+    """Instantiate the configured policies, in order; a bad entry is a ConfigError."""
+    policies = []
+    for i, spec in enumerate(specs):
+        key = f"{source}: policies[{i}].use"
+        factory = _find(spec.use, key)
+        try:
+            policy = factory(spec.options)
+        except Exception as exc:
+            raise ConfigError(f"{key}: {spec.use!r} rejected its options: {exc}") from None
+        if not isinstance(policy, Policy):
+            raise ConfigError(f"{key}: {spec.use!r} has no name and check(message, context)")
+        policies.append(policy)
+    return policies
+
+
+def _find(use: str, key: str) -> Any:
+    if ":" in use:
+        module_name, _, attr = use.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ConfigError(f"{key}: cannot import {module_name!r}: {exc}") from None
+        try:
+            return getattr(module, attr)
+        except AttributeError:
+            raise ConfigError(f"{key}: {module_name!r} has no {attr!r}") from None
+    found = entry_points(group=ENTRY_POINT_GROUP, name=use)
+    if not found:
+        known = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+        raise ConfigError(
+            f"{key}: no policy named {use!r} (installed: {', '.join(known)}; "
+            "or give package.module:Class)"
+        )
+    return next(iter(found)).load()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the policies found for one message, before any decision."""
+
+    context: PolicyContext
+    findings: tuple[Finding, ...]
+
+
+class Pipeline:
+    def __init__(self, policies: Sequence[Policy], store: ConsentStore) -> None:
+        self.policies = list(policies)
+        self.store = store
+
+    async def evaluate(
+        self, message: ParsedMessage, profile: SenderProfile, envelope: Envelope
+    ) -> Evaluation:
+        """Run every policy; StoreError and PolicyFailure propagate (the caller answers 451)."""
+        context = PolicyContext(
+            profile=profile,
+            envelope=envelope,
+            classification=classify(message, profile),
+            consent=await self._consent(profile, envelope.rcpt_tos),
+        )
+        findings: list[Finding] = []
+        for policy in self.policies:
+            try:
+                result = policy.check(message, context)
+                if inspect.isawaitable(result):
+                    result = await result
+                findings.extend(_stamp(policy.name, result))
+            except Exception as exc:
+                raise PolicyFailure(policy.name, exc) from exc
+        return Evaluation(context, tuple(findings))
+
+    async def check_recipient(
+        self, profile: SenderProfile, mail_from: str, address: str
+    ) -> tuple[Finding, ...]:
+        """RCPT-time verdict for a marketing-only profile: its mail is advertising before DATA."""
+        context = PolicyContext(
+            profile=profile,
+            envelope=Envelope(mail_from, (address,)),
+            classification=Classification(
+                Category.ADVERTISING, "profile", f"senders.{profile.name} is marketing_only"
+            ),
+            consent=await self._consent(profile, (address,)),
+        )
+        findings: list[Finding] = []
+        for policy in self.policies:
+            if not isinstance(policy, RecipientPolicy):
+                continue
+            try:
+                findings.extend(_stamp(policy.name, policy.check_recipients(context)))
+            except Exception as exc:
+                raise PolicyFailure(policy.name, exc) from exc
+        return tuple(findings)
+
+    async def _consent(
+        self, profile: SenderProfile, addresses: Sequence[str]
+    ) -> dict[str, Any]:
+        found = await self.store.lookup(profile.name, addresses)
+        return {a: found.get(a) for a in addresses}
+
+
+def _stamp(name: str, findings: Iterable[Finding]) -> list[Finding]:
+    return [f if f.policy else replace(f, policy=name) for f in findings]

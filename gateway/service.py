@@ -1,0 +1,296 @@
+"""One message's way through tokuden, after SMTP and before the next hop.
+
+parse → pipeline → decision → transform → relay (and DSN) → log → reply.
+The client gets 250 only after the next hop accepted; any failure on the
+way is a 4xx so that the client keeps the message and retries.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway import replies
+from gateway.address import AddressError, normalize
+from gateway.api import Action, Envelope, Finding
+from gateway.classify import CATEGORY_HEADER
+from gateway.config import Config
+from gateway.decision import Decision, Outcome, decide, new_id
+from gateway.dsn import build_dsn
+from gateway.log import DecisionLog, decision_record, finding_record
+from gateway.message import ParsedMessage, parse
+from gateway.passwords import verify_password
+from gateway.pipeline import Pipeline, PolicyFailure, load_policies
+from gateway.profile import Mode, SenderProfile
+from gateway.relay import (
+    NextHop,
+    PermanentRelayError,
+    TemporaryRelayError,
+    open_next_hop,
+)
+from gateway.replies import Reply
+from gateway.store import ConsentStore, StoreError, open_store
+from gateway.transform import DECISION_HEADER, prepend_header, strip_headers
+
+_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+_QUEUE_ID = re.compile(r"queued as ([A-Za-z0-9.\-_]+)", re.IGNORECASE)
+_ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}\s+")
+_REPLY_TEXT_MAX = 400
+
+
+@dataclass
+class Session:
+    """One client connection, as the SMTP layer knows it."""
+
+    peer: str
+    helo: str = ""
+    tls: bool = False
+    auth_user: str | None = None
+    profile: SenderProfile | None = None
+
+
+@dataclass
+class _Trace:
+    """What one delivery attempt did, for its log line."""
+
+    started: float = field(default_factory=time.monotonic)
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+class Gateway:
+    """The gateway's state for one process: config, store, policies, next hop, log."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: ConsentStore,
+        pipeline: Pipeline,
+        next_hop: NextHop,
+        log: DecisionLog,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.pipeline = pipeline
+        self.next_hop = next_hop
+        self.log = log
+        self._users = {
+            user: (stored, profile)
+            for profile in config.senders.values()
+            for user, stored in profile.auth_users.items()
+        }
+
+    @classmethod
+    def open(cls, config: Config) -> Gateway:
+        """Everything a running gateway needs; config faults surface here, before listening."""
+        policies = load_policies(config.policies, config.source)
+        store = open_store(config.store.url)
+        pipeline = Pipeline(policies, store)
+        next_hop = open_next_hop(
+            config.relay.next_hop,
+            local_hostname=config.server.hostname,
+            timeout=config.relay.timeout,
+        )
+        return cls(config, store, pipeline, next_hop, DecisionLog(config.log.file, config.log.stdout))
+
+    async def close(self) -> None:
+        await self.next_hop.close()
+        self.store.close()
+        self.log.close()
+
+    def authenticate(self, user: str, password: str) -> SenderProfile | None:
+        entry = self._users.get(user)
+        if entry is None or not verify_password(entry[0], password):
+            return None
+        return entry[1]
+
+    def is_trusted(self, peer: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.config.server.trusted_networks)
+
+    def profile_for(self, session: Session, mail_from: str, from_domain: str = "") -> SenderProfile | None:
+        """AUTH decides; else the envelope sender's domain; else the From domain."""
+        if session.profile is not None:
+            return session.profile
+        for domain in (mail_from.rpartition("@")[2].lower(), from_domain):
+            for profile in self.config.senders.values():
+                if domain and any(domain == d or domain.endswith("." + d) for d in profile.from_domains):
+                    return profile
+        return None
+
+    async def check_recipient(self, session: Session, mail_from: str, address: str) -> Reply | None:
+        if session.profile is None and not self.is_trusted(session.peer):
+            return replies.S550_RELAY_DENIED
+        try:
+            rcpt = normalize(address)
+        except AddressError as exc:
+            return replies.S553_BAD_ADDRESS.with_text(f"Bad recipient address syntax: {exc}")
+        profile = self.profile_for(session, mail_from)
+        if profile is None or not profile.marketing_only or profile.mode is not Mode.ENFORCE:
+            return None
+        trace = _Trace()
+        try:
+            findings = await self.pipeline.check_recipient(profile, mail_from, rcpt)
+        except (StoreError, PolicyFailure) as exc:
+            return self._temporary(trace, session, mail_from, [rcpt], exc, stage="rcpt")
+        blocking = [f for f in findings if f.action is Action.BLOCK]
+        if not blocking:
+            return None
+        decision_id = new_id()
+        reply = _blocked_reply(blocking, decision_id)
+        trace.record.update(
+            stage="rcpt",
+            decision_id=decision_id,
+            sender_profile=profile.name,
+            consignor=profile.consignor,
+            mode=profile.mode.value,
+            category="advertising",
+            classified_by="profile",
+            recipients={rcpt: {"outcome": "block", "would": "block",
+                               "rules": list(dict.fromkeys(f.rule for f in blocking))}},
+            findings=[finding_record(f) for f in findings],
+        )
+        self._log(trace, session, mail_from, [rcpt], reply)
+        return reply
+
+    async def deliver(self, session: Session, mail_from: str, rcpt_tos: list[str], data: bytes) -> Reply:
+        trace = _Trace()
+        rcpts = [normalize(r) for r in rcpt_tos]
+        message = parse(data)
+        trace.record.update(message_id=message.message_id, subject=message.subject, size=len(data))
+        profile = self.profile_for(session, mail_from, message.from_domain)
+        if profile is None:
+            reply = replies.S550_NO_PROFILE.with_text(
+                f"No sender profile for envelope sender {mail_from or '<>'} or From domain "
+                f"{message.from_domain or '(none)'}; authenticate or configure senders.*.from_domains"
+            )
+            self._log(trace, session, mail_from, rcpts, reply)
+            return reply
+        trace.record.update(sender_profile=profile.name, consignor=profile.consignor)
+        try:
+            evaluation = await self.pipeline.evaluate(message, profile, Envelope(mail_from, tuple(rcpts)))
+        except (StoreError, PolicyFailure) as exc:
+            return self._temporary(trace, session, mail_from, rcpts, exc, stage="data")
+        decision = decide(evaluation.findings, rcpts, profile.mode, evaluation.context.classification)
+        trace.record.update(decision_record(decision))
+        if not decision.relayed or (decision.blocked and self.config.relay.on_partial_block == "reject"):
+            reply = _blocked_reply([f for a in decision.blocked
+                                    for f in decision.recipients[a].findings
+                                    if f.action is Action.BLOCK], decision.id)
+            self._log(trace, session, mail_from, rcpts, reply)
+            return reply
+        reply = await self._relay(trace, decision, message, mail_from, data)
+        self._log(trace, session, mail_from, rcpts, reply)
+        return reply
+
+    async def _relay(
+        self, trace: _Trace, decision: Decision, message: ParsedMessage, mail_from: str, data: bytes
+    ) -> Reply:
+        out = strip_headers(data, [CATEGORY_HEADER, DECISION_HEADER])
+        out = prepend_header(out, DECISION_HEADER, _decision_header(decision))
+        try:
+            result = await self.next_hop.send(mail_from, decision.relayed, out)
+        except TemporaryRelayError as exc:
+            trace.record["next_hop"] = str(exc)
+            return replies.S451_NEXT_HOP_DOWN if exc.code is None else replies.S451_NEXT_HOP_TEMP
+        except PermanentRelayError as exc:
+            trace.record["next_hop"] = f"{exc.code} {exc.message}"
+            return _hop_reply(exc.code, exc.message, decision.id)
+        trace.record["next_hop"] = f"{result.code} {result.message}"
+        match = _QUEUE_ID.search(result.message)
+        trace.record["queue_id"] = match.group(1) if match else None
+        failed = [(a, "5.7.1", _blocked_reply(
+                      [f for f in decision.recipients[a].findings if f.action is Action.BLOCK],
+                      decision.id).text) for a in decision.blocked]
+        failed += [(a, _enhanced_of(m, "5.0.0"), f"{c} {m}") for a, (c, m) in result.refused.items()]
+        if failed:
+            trace.record["dsn"] = await self._send_dsn(mail_from, message, data, failed)
+        return _hop_reply(result.code, result.message, decision.id)
+
+    async def _send_dsn(
+        self, mail_from: str, message: ParsedMessage, data: bytes, failed: list[tuple[str, str, str]]
+    ) -> str:
+        """Tell the envelope sender which recipients did not get the mail (RFC 3464)."""
+        if not mail_from:
+            return "not sent: null envelope sender"
+        dsn = build_dsn(
+            reporting_mta=self.config.server.hostname,
+            original_mail_from=mail_from,
+            original_headers=_header_block(data),
+            failed=failed,
+            arrival=datetime.now(UTC),
+        )
+        try:
+            await self.next_hop.send("", [mail_from], dsn)
+        except (TemporaryRelayError, PermanentRelayError) as exc:
+            return f"failed: {exc}"
+        return "sent"
+
+    def _temporary(
+        self, trace: _Trace, session: Session, mail_from: str, rcpts: list[str],
+        exc: Exception, stage: str,
+    ) -> Reply:
+        trace.record.update(stage=stage, error=str(exc))
+        reply = replies.S451_CHECK_FAILED
+        self._log(trace, session, mail_from, rcpts, reply)
+        return reply
+
+    def _log(self, trace: _Trace, session: Session, mail_from: str, rcpts: list[str], reply: Reply) -> None:
+        record: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "decision_id": None,
+            "queue_id": None,
+            "client": {"ip": session.peer, "helo": session.helo, "tls": session.tls},
+            "auth_user": session.auth_user,
+            "sender_profile": None,
+            "consignor": None,
+            "envelope": {"mail_from": mail_from, "rcpt_to": rcpts},
+        }
+        record.update(trace.record)
+        record["reply"] = str(reply)
+        record["duration_ms"] = round((time.monotonic() - trace.started) * 1000, 3)
+        self.log.write(record)
+
+
+def _decision_header(decision: Decision) -> str:
+    rules = decision.rules(decision.relayed)
+    value = f"{decision.id}; outcome={decision.header_outcome.value}; category={decision.classification.category.value}"
+    return value + (f"; rules={','.join(rules)}" if rules else "")
+
+
+def _blocked_reply(findings: list[Finding], decision_id: str) -> Reply:
+    rules = ",".join(dict.fromkeys(f.rule for f in findings))
+    first = findings[0].message if findings else ""
+    text = f"Blocked by policy [{rules}]: {first} (decision {decision_id})"
+    return replies.S550_POLICY.with_text(_clip(text))
+
+
+def _hop_reply(code: int, message: str, decision_id: str) -> Reply:
+    enhanced = _enhanced_of(message, f"{code // 100}.0.0")
+    text = _ENHANCED.sub("", message).strip() or "OK"
+    return Reply(code, enhanced, _clip(f"{text} (decision {decision_id})"))
+
+
+def _enhanced_of(message: str, default: str) -> str:
+    match = _ENHANCED.match(message)
+    return match.group(0).strip() if match else default
+
+
+def _clip(text: str) -> str:
+    """SMTP reply text is one line of ASCII (RFC 5321 4.2)."""
+    text = " ".join(text.split()).encode("ascii", "replace").decode("ascii")
+    return text if len(text) <= _REPLY_TEXT_MAX else text[: _REPLY_TEXT_MAX - 3] + "..."
+
+
+def _header_block(data: bytes) -> bytes:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        pos = data.find(sep)
+        if pos >= 0:
+            return data[: pos + len(sep)]
+    return data
