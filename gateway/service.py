@@ -200,8 +200,8 @@ class Gateway:
             trace.record["next_hop"] = str(exc)
             return replies.S451_NEXT_HOP_DOWN if exc.code is None else replies.S451_NEXT_HOP_TEMP
         except PermanentRelayError as exc:
-            trace.record["next_hop"] = f"{exc.code} {exc.message}"
-            return _hop_reply(exc.code, exc.message, decision.id)
+            trace.record["next_hop"] = str(exc)
+            return _hop_reply(exc.code or 554, exc.message, decision.id)
         trace.record["next_hop"] = f"{result.code} {result.message}"
         match = _QUEUE_ID.search(result.message)
         trace.record["queue_id"] = match.group(1) if match else None

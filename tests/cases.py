@@ -1,0 +1,62 @@
+"""The example world of shared/examples/cases.toml, for the end-to-end tests."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ROOT, SHARED
+
+EXAMPLES = SHARED / "examples"
+CASES_FILE = EXAMPLES / "cases.toml"
+WORLD: dict[str, Any] = tomllib.loads(CASES_FILE.read_text("utf-8"))
+EXAMPLE_CONFIG = ROOT / "deploy" / "example.toml"
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    sender: str
+    category: str
+    outcome: dict[str, str]
+    rules: list[str]
+    not_rules: list[str]
+
+    @property
+    def path(self) -> Path:
+        return EXAMPLES / self.file
+
+    @property
+    def blocked(self) -> set[str]:
+        return {a for a, o in self.outcome.items() if o == "block"}
+
+    @property
+    def passed(self) -> set[str]:
+        return {a for a, o in self.outcome.items() if o == "pass"}
+
+
+CASES = [Case(**c) for c in WORLD["case"]]
+
+
+def case_id(case: Case) -> str:
+    return case.file.removesuffix(".eml")
+
+
+def example_config(tmp: Path, listen: str = "127.0.0.1:10025", next_hop: str | None = None) -> Path:
+    """deploy/example.toml with its state moved under ``tmp``: the tests run the shipped config."""
+    text = EXAMPLE_CONFIG.read_text("utf-8")
+    hop = next_hop or f"maildir:{tmp / 'maildir'}"
+    replacements = {
+        'listen = ["127.0.0.1:10025"]': f'listen = ["{listen}"]',
+        'next_hop = "maildir:../var/tour/maildir"': f'next_hop = "{hop}"',
+        'url = "sqlite:../var/tour/consent.db"': f'url = "sqlite:{tmp / "consent.db"}"',
+        'file = "../var/tour/decisions.log"': f'file = "{tmp / "decisions.log"}"',
+    }
+    for old, new in replacements.items():
+        assert old in text, f"deploy/example.toml no longer has {old!r}"
+        text = text.replace(old, new)
+    path = tmp / "tokuden.toml"
+    path.write_text(text, "utf-8")
+    return path

@@ -1,0 +1,83 @@
+"""The config file: defaults that run, and errors that name the file, the key and the fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import ConfigError, load, parse
+from gateway.profile import Category, Mode
+
+from tests.cases import EXAMPLE_CONFIG
+
+
+def fault(text: str) -> str:
+    with pytest.raises(ConfigError) as err:
+        parse(text, "t.toml", Path("/etc/tokuden"))
+    return str(err.value)
+
+
+def test_embedded_default_listens_on_loopback_with_maildir_and_sqlite(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("TOKUDEN_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    config = load()
+    assert config.source == "<embedded default>"
+    assert [str(x) for x in config.server.listen] == ["127.0.0.1:10025"]
+    assert config.relay.next_hop == f"maildir:{tmp_path / 'var/maildir'}"
+    assert config.store.url == f"sqlite:{tmp_path / 'var/consent.db'}"
+    assert config.senders == {}
+
+
+def test_env_var_names_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKUDEN_CONFIG", str(EXAMPLE_CONFIG))
+    assert load().source == str(EXAMPLE_CONFIG)
+
+
+def test_shipped_example_config_is_valid_and_resolves_paths_beside_it() -> None:
+    config = load(EXAMPLE_CONFIG)
+    assert sorted(config.senders) == ["hikari", "minato", "ogiya"]
+    ogiya = config.senders["ogiya"]
+    assert ogiya.mode is Mode.ENFORCE
+    assert ogiya.from_domains == ("ogiya.example",)
+    assert config.relay.next_hop == f"maildir:{EXAMPLE_CONFIG.parent / '../var/tour/maildir'}"
+
+
+def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> None:
+    config = parse("[senders.a]\nmarketing_only = true\n", "t.toml", Path("/"))
+    assert config.senders["a"].mode is Mode.MONITOR
+    assert config.senders["a"].default_category is Category.ADVERTISING
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[server\n", "t.toml: not valid TOML: "),
+        ("[servr]\n", "t.toml: servr: unknown section"),
+        ("[server]\nlisten = ['localhost']\n", "t.toml: server.listen[0]: 'localhost' is not host:port"),
+        ("[server]\nmax_message_size = -1\n", "t.toml: server.max_message_size: must be greater than 0"),
+        ("[server]\ntimeout = 'long'\n", "t.toml: server.timeout: must be a number, not str"),
+        ("[server]\ntrusted_networks = ['10.0.0.300/8']\n",
+         "t.toml: server.trusted_networks[0]: '10.0.0.300/8' is not an IP network"),
+        ("[server]\ntls_cert = 'a.pem'\n", "t.toml: server.tls_cert: tls_cert and tls_key go together"),
+        ("[relay]\nnext_hop = 'smtp://host'\n", "t.toml: relay.next_hop: 'smtp://host' is not smtp://host:port"),
+        ("[relay]\non_partial_block = 'drop'\n", "t.toml: relay.on_partial_block: 'drop': must be"),
+        ("[store]\nurl = 'mysql://x'\n", "t.toml: store.url: 'mysql://x': use sqlite:PATH"),
+        ("[senders.a]\nmode = 'block'\n", "t.toml: senders.a.mode: 'block': must be enforce"),
+        ("[senders.a]\nname = ['x']\n", "t.toml: senders.a.name: unknown key"),
+        ("[senders.a]\nnames = 'x'\n", "t.toml: senders.a.names: must be an array, not str"),
+        ("[senders.a]\ndefault_category = 'spam'\n", "t.toml: senders.a.default_category: 'spam'"),
+        ("[senders.a]\nauth = {u = 'p'}\n[senders.b]\nauth = {u = 'q'}\n",
+         "t.toml: senders.b.auth.u: user already belongs to senders.a"),
+        ("[[policies]]\noptions = {}\n", "t.toml: policies[0].use: missing"),
+    ],
+)
+def test_faults_name_file_key_and_what_is_wrong(text: str, message: str) -> None:
+    assert fault(text).startswith(message)
+
+
+def test_unreadable_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"^{tmp_path / 'none.toml'}: cannot read: No such file"):
+        load(tmp_path / "none.toml")
