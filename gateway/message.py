@@ -6,9 +6,16 @@ helpers, but keeps these names and fields: policies are written against them.
 
 from __future__ import annotations
 
+import email
+import re
 import unicodedata
 from dataclasses import dataclass, field
+from email.message import Message
+from email.policy import compat32
+from email.utils import collapse_rfc2231_value, getaddresses
 from functools import cached_property
+
+from gateway import charsets, htmltext
 
 
 @dataclass(frozen=True)
@@ -66,13 +73,18 @@ class ParsedMessage:
         return self.header("Message-ID") or ""
 
     @cached_property
+    def _from(self) -> tuple[str, str]:
+        return parse_address(self.header("From") or "")
+
+    @cached_property
     def from_display(self) -> str:
-        raise NotImplementedError
+        """The decoded display name of From ("" when there is none)."""
+        return self._from[0]
 
     @cached_property
     def from_address(self) -> str:
         """The addr-spec of From ("" when there is none)."""
-        raise NotImplementedError
+        return self._from[1]
 
     @property
     def from_domain(self) -> str:
@@ -95,6 +107,159 @@ class ParsedMessage:
         return unicodedata.normalize("NFKC", self.text)
 
 
+# Deeper MIME nesting than any real mail: stop walking rather than recurse without bound.
+_MAX_DEPTH = 64
+_ANGLE_ADDR = re.compile(r"<\s*([^<>\s]*@[^<>\s]*)\s*>\s*(?:\([^()]*\)\s*)?$")
+_PLAIN_LINK = re.compile(
+    r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
+    r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+)
+
+
 def parse(raw: bytes) -> ParsedMessage:
     """Parse a mail once; never raises on malformed input (defects are recorded)."""
-    raise NotImplementedError
+    try:
+        msg = email.message_from_bytes(raw, policy=compat32)
+    except Exception as exc:  # the parser is lenient; this is the never-raise guarantee
+        return ParsedMessage(raw, [], (), [f"unparsable message: {exc!r}"])
+    headers = [(name, _header_text(value)) for name, value in msg.raw_items()]
+    walker = _Walker()
+    walker.visit(msg, attachment=False, alternative=None, depth=0)
+    return ParsedMessage(raw, headers, tuple(walker.parts), walker.defects)
+
+
+def parse_address(value: str) -> tuple[str, str]:
+    """(display name, addr-spec) of the first mailbox in a decoded address header.
+
+    Works on the decoded text because mailers put a whole ``Name <addr>`` in one
+    encoded word; a trailing ``<addr>`` is taken first so that commas in a
+    decoded, now unquoted, display name do not split it.
+    """
+    match = _ANGLE_ADDR.search(value)
+    if match is not None:
+        return _unquote(value[: match.start()]), match.group(1)
+    for name, addr in getaddresses([value]):
+        if "@" in addr:
+            return _unquote(name), addr
+    return _unquote(value), ""
+
+
+def plain_links(text: str) -> tuple[Link, ...]:
+    """Bare http(s) URLs and e-mail addresses (as mailto:) in plain text, in order."""
+    links: list[Link] = []
+    for match in _PLAIN_LINK.finditer(text):
+        found = match.group(0)
+        if found.startswith(("http://", "https://")):
+            links.append(Link(_trim_url(found)))
+        else:
+            links.append(Link("mailto:" + found.rstrip(".")))
+    return tuple(links)
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation after a URL, and a closing bracket it did not open."""
+    while url and url[-1] in ".,;:!?'\"":
+        url = url[:-1]
+    while url.endswith(")") and url.count(")") > url.count("("):
+        url = url[:-1].rstrip(".,;:!?")
+    return url
+
+
+def _unquote(name: str) -> str:
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name.strip()
+
+
+def _header_text(value: object) -> str:
+    return charsets.decode_header(value if isinstance(value, str) else str(value))
+
+
+def _param(part: Message, name: str, header: str = "content-type") -> str | None:
+    value = part.get_param(name, header=header)
+    if value is None:
+        return None
+    return collapse_rfc2231_value(value) if isinstance(value, tuple) else str(value)
+
+
+class _Walker:
+    """Collects text parts in MIME walk order with their attachment and alternative context."""
+
+    def __init__(self) -> None:
+        self.parts: list[TextPart] = []
+        self.defects: list[str] = []
+        self.alternatives = 0
+
+    def visit(self, part: Message, attachment: bool, alternative: int | None, depth: int) -> None:
+        ctype = part.get_content_type()
+        try:
+            disposition = part.get_content_disposition()
+        except Exception:  # a Content-Disposition the parser chokes on is no disposition
+            disposition = None
+        attachment = attachment or disposition == "attachment"
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            if depth >= _MAX_DEPTH:
+                self.defects.append(f"MIME nesting deeper than {_MAX_DEPTH}: rest skipped")
+                return
+            self._note(part)
+            if ctype == "multipart/alternative":
+                self.alternatives += 1
+                alternative = self.alternatives
+            inner = attachment or ctype.startswith("message/")
+            for child in payload:
+                if isinstance(child, Message):
+                    self.visit(child, inner, alternative, depth + 1)
+            return
+        if ctype not in ("text/plain", "text/html"):
+            self._note(part)
+            return
+        try:
+            self.parts.append(self._text_part(part, ctype, attachment, alternative, disposition))
+        except Exception as exc:  # never-raise: the part is lost, the defect says so
+            self.defects.append(f"text part {len(self.parts)} unreadable: {exc!r}")
+        self._note(part)
+
+    def _note(self, part: Message) -> None:
+        self.defects.extend(type(defect).__name__ for defect in part.defects)
+
+    def _text_part(
+        self,
+        part: Message,
+        ctype: str,
+        attachment: bool,
+        alternative: int | None,
+        disposition: str | None,
+    ) -> TextPart:
+        label = _param(part, "charset")
+        if not attachment and disposition != "inline":
+            attachment = (
+                _param(part, "filename", "content-disposition") is not None
+                or _param(part, "name") is not None
+            )
+        cte = str(part.get("content-transfer-encoding", "")).strip().lower() or "7bit"
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            data = b""
+        source, codec = charsets.decode(data, label)
+        source = source.replace("\r\n", "\n")
+        if ctype == "text/html":
+            rendered = htmltext.render(source)
+            text = rendered.text
+            links = tuple(Link(url, anchor) for url, anchor in rendered.links)
+        else:
+            text = source
+            links = plain_links(text)
+        return TextPart(
+            index=len(self.parts),
+            content_type=ctype,
+            charset=codec,
+            declared_charset=label,
+            transfer_encoding=cte,
+            text=text,
+            source=source,
+            links=links,
+            attachment=attachment,
+            alternative=alternative,
+        )
