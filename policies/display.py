@@ -34,8 +34,9 @@ from gateway.api import (
 
 ADJACENT_LINES = 1
 """D3 "immediately before or after" (直前又は直後): the opt-out wording must be on
-the URL's own line or on the nearest non-empty line above or below it. Lines
-with no letter or digit (blank lines, ――― rules) are skipped when counting."""
+the URL's own line or on the nearest non-empty line above or below it. Blank
+lines are skipped; a rule (a line of only marks, such as ――― or ----) ends the
+search, since it separates the footer from the text above it."""
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}、。「」『』【】]+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -44,7 +45,7 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\u30fc\uff0d\uff70]")
 _SPACES = re.compile(r"\s+")
 # Japanese numbers: 0 + area code, or +81 without the 0; 10 or 11 digits in all.
 _PHONE = re.compile(
-    r"(?<![0-9+-])(?:\+81[\s-]?\(?|\(?0)\d{1,4}\)?[\s-]?\d{1,4}[\s-]?\d{3,4}(?![0-9-])"
+    r"(?<![0-9+-])(?:\+81[\s()-]{0,2}|\(?0)\d{1,4}[\s()-]{0,2}\d{1,4}[\s()-]{0,2}\d{3,4}(?![0-9-])"
 )
 _POSTCODE = re.compile(r"〒\s*\d{3}-?\d{4}")
 _LEADING_POSTCODE = re.compile(r"^\s*〒?\s*\d{3}-?\d{4}\s*")
@@ -212,8 +213,8 @@ class _Reading:
                 url = "mailto:" + match.group().rstrip(_TRAILING)
                 found.setdefault((url, i), _Target(url, i, ""))
         for link in self.part.links:
-            anchor = _fold(link.text).strip()
-            line = self._locate(link.url, anchor)
+            anchor = link.text.strip()
+            line = self._locate(link.url, _fold(anchor))
             address = _mailto(link.url)
             key = ("mailto:" + address if address is not None else _url_key(link.url), line)
             if key not in found or anchor:
@@ -230,7 +231,7 @@ class _Reading:
         return None
 
     def neighbourhood(self, line: int) -> list[int]:
-        """The line itself and up to ADJACENT_LINES non-empty lines on either side."""
+        """The line itself and up to ADJACENT_LINES non-empty lines on either side, up to a rule."""
         around = [line]
         for step in (-1, 1):
             i, taken = line + step, 0
@@ -238,12 +239,14 @@ class _Reading:
                 if any(ch.isalnum() for ch in self.lines[i]):
                     around.append(i)
                     taken += 1
+                elif self.lines[i].strip():
+                    break
                 i += step
         return around
 
     def _statement_near(self, target: _Target) -> _Hit | None:
         """The opt-out wording next to the target (D3): its anchor text or a line around it."""
-        if self.wording.optout.search(target.anchor):
+        if self.wording.optout.search(_fold(target.anchor)):
             return _Hit(self.part, f"{self.quote(target.line)} (anchor text {target.anchor!r})")
         if target.line is None:
             return None
@@ -263,7 +266,7 @@ class _Reading:
             if target.address is not None or target.line is None or target in self.optout:
                 continue
             around = [self.words[i] for i in self.neighbourhood(target.line)]
-            text = " ".join([target.anchor, *around])
+            text = " ".join([_fold(target.anchor), *around])
             if topics.search(text) and (
                 self.wording.locators.search(text) or _url_key(target.url) == info_key
             ):

@@ -1,0 +1,416 @@
+"""policies.display: the display items of Art. 4 (LAW.md D1–D7).
+
+The example mails carry their expected rules in cases.toml; the unit tests
+below build a few lines of mail each and cite the rule they exercise.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.api import (
+    Action,
+    Category,
+    Classification,
+    Envelope,
+    Finding,
+    Link,
+    ParsedMessage,
+    PolicyContext,
+    SenderProfile,
+    TextPart,
+)
+from gateway.message import parse
+from policies.display import DisplayPolicy
+from tests.conftest import SHARED
+
+EXAMPLES = SHARED / "examples"
+CASES = tomllib.loads((EXAMPLES / "cases.toml").read_text(encoding="utf-8"))
+DISPLAY_RULES = {"D1", "D2", "D3", "D4", "D5", "D6", "D7"}
+POLICY = DisplayPolicy({})
+
+
+def _profile(key: str) -> SenderProfile:
+    sender: dict[str, Any] = CASES["senders"][key]
+    return SenderProfile(
+        name=key,
+        consignor=key,
+        names=tuple(sender["names"]),
+        postal_addresses=tuple(sender["postal_addresses"]),
+        optout_url=sender.get("optout_url"),
+        optout_address=sender.get("optout_address"),
+        contact=tuple(sender["contact"]),
+        info_url=sender.get("info_url"),
+        from_domains=tuple(sender["from_domains"]),
+    )
+
+
+OGIYA = _profile("ogiya")
+MINATO = _profile("minato")
+
+
+def _context(
+    profile: SenderProfile = OGIYA, category: Category = Category.ADVERTISING
+) -> PolicyContext:
+    return PolicyContext(
+        profile=profile,
+        envelope=Envelope("news@ogiya.example", ("yoshida@example.jp",)),
+        classification=Classification(category, "test"),
+    )
+
+
+def _part(
+    text: str,
+    *,
+    index: int = 0,
+    content_type: str = "text/plain",
+    charset: str = "iso-2022-jp",
+    links: Iterable[Link] = (),
+    alternative: int | None = None,
+    attachment: bool = False,
+) -> TextPart:
+    return TextPart(
+        index=index,
+        content_type=content_type,
+        charset=charset,
+        declared_charset=charset,
+        transfer_encoding="7bit",
+        text=text,
+        source=text,
+        links=tuple(links),
+        attachment=attachment,
+        alternative=alternative,
+    )
+
+
+def _check(*parts: TextPart, context: PolicyContext | None = None) -> list[Finding]:
+    message = ParsedMessage(raw=b"", headers=[], parts=parts)
+    return POLICY.check(message, context or _context())
+
+
+def _rules(findings: Iterable[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+# The ministry's example display (LAW.md D1–D5), in 扇屋商店's words.
+FOOTER = """\
+■メール配信の停止をご希望の方は、下記URLよりお手続きください。
+https://www.ogiya.example/mail/stop
+■お問い合わせ：03-1234-5678
+扇屋商店
+〒100-0013 東京都千代田区霞が関9-1-1"""
+BODY = "今月のおすすめワインをご案内いたします。\nhttps://www.ogiya.example/wine/\n\n――――――――\n"
+
+
+# --- the example mails -------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES["case"], ids=lambda case: case["file"])
+def test_example_mail(case: dict[str, Any]) -> None:
+    message = parse((EXAMPLES / case["file"]).read_bytes())
+    context = _context(_profile(case["sender"]), Category(case["category"]))
+    found = _rules(POLICY.check(message, context))
+    assert set(case["rules"]) & DISPLAY_RULES <= found
+    assert not found & set(case["not_rules"])
+    if case["category"] == "advertising" and set(case["outcome"].values()) == {"pass"}:
+        assert found == set()
+
+
+def test_example_10_names_every_item_in_the_other_charset() -> None:
+    """D6: the footer's items are all in the UTF-8 part, the text is ISO-2022-JP."""
+    message = parse((EXAMPLES / "10_ad_footer_other_charset.eml").read_bytes())
+    (finding,) = POLICY.check(message, _context())
+    assert finding.code == "display.charset_mismatch"
+    for rule in ("D2", "D3", "D4", "D5"):
+        assert f"{rule} in text/plain part #1" in finding.evidence
+    assert "D1 in" not in finding.evidence  # 扇屋商店 is also in the ISO-2022-JP text
+
+
+# --- every finding -----------------------------------------------------------
+
+
+def test_finding_shape() -> None:
+    """DESIGN.md: rule id, stable code, action, both messages, evidence, all recipients."""
+    findings = _check(_part("本日のおすすめ商品です。"))
+    assert [(f.rule, f.code) for f in findings] == [
+        ("D1", "display.sender_name_missing"),
+        ("D2", "display.optout_missing"),
+        ("D4", "display.postal_address_missing"),
+        ("D5", "display.contact_missing"),
+    ]
+    for finding in findings:
+        assert finding.action is Action.BLOCK
+        assert finding.recipients is None
+        assert finding.message and finding.message_ja and finding.evidence
+        assert "text/plain part #0" in finding.message
+
+
+# --- D1 sender name ----------------------------------------------------------
+
+
+def test_d1_name_present() -> None:
+    assert "D1" not in _rules(_check(_part(BODY + FOOTER)))
+
+
+def test_d1_name_missing() -> None:
+    findings = _check(_part(BODY + FOOTER.replace("扇屋商店", "当店")))
+    (d1,) = [f for f in findings if f.rule == "D1"]
+    assert "扇屋商店" in d1.evidence
+
+
+def test_d1_circled_kabu_equals_kabushiki_kaisha() -> None:
+    """D1: ㈱ and (株) are the same name as 株式会社 (NFKC)."""
+    for shown in ("㈱みなと電子", "(株)みなと電子", "（株）みなと電子", "株式会社 みなと電子"):
+        findings = _check(_part(f"{shown}\n本日のおすすめ"), context=_context(MINATO))
+        assert "D1" not in _rules(findings), shown
+
+
+def test_d1_half_width_katakana_and_full_width_latin() -> None:
+    profile = SenderProfile(name="k", consignor="k", names=("カナ商事", "Kana Corp."))
+    for shown in ("ｶﾅ商事", "Ｋａｎａ　Ｃｏｒｐ．"):
+        assert "D1" not in _rules(_check(_part(shown), context=_context(profile))), shown
+
+
+# --- D2 opt-out URL or address -----------------------------------------------
+
+
+def test_d2_missing_when_no_optout_target() -> None:
+    footer = "■お問い合わせ：03-1234-5678\n扇屋商店\n〒100-0013 東京都千代田区霞が関9-1-1"
+    findings = _check(_part(BODY + footer))
+    assert _rules(findings) == {"D2"}
+
+
+def test_d2_profile_url_compared_without_query_and_trailing_slash() -> None:
+    text = BODY + FOOTER.replace("/mail/stop", "/mail/stop/?u=42")
+    assert _rules(_check(_part(text))) == set()
+
+
+def test_d2_other_url_next_to_optout_wording() -> None:
+    """D2: any URL works when the words next to it say it takes opt-out requests."""
+    text = BODY + FOOTER.replace("https://www.ogiya.example/mail/stop", "https://esp.example/u/9")
+    assert _rules(_check(_part(text))) == set()
+
+
+def test_d2_optout_address_as_mailto() -> None:
+    profile = SenderProfile(
+        name="o", consignor="o", names=("扇屋商店",), optout_address="teishi@ogiya.example"
+    )
+    text = "扇屋商店\n配信停止\nteishi@ogiya.example\nTEL 03-1234-5678\n東京都千代田区霞が関9-1-1"
+    assert _rules(_check(_part(text), context=_context(profile))) == set()
+
+
+# --- D3 statement immediately before or after -------------------------------
+
+
+def test_d3_statement_on_the_line_after_the_url() -> None:
+    """D3: 直前又は直後 — the line right after the URL counts."""
+    footer = FOOTER.replace(
+        "■メール配信の停止をご希望の方は、下記URLよりお手続きください。\n"
+        "https://www.ogiya.example/mail/stop",
+        "https://www.ogiya.example/mail/stop\n↑配信停止はこちらのページから",
+    )
+    assert _rules(_check(_part(BODY + footer))) == set()
+
+
+def test_d3_bare_kochira_is_not_a_statement() -> None:
+    """D3: 「詳しくはこちら」 next to the opt-out URL does not say that one may opt out."""
+    footer = FOOTER.replace(
+        "■メール配信の停止をご希望の方は、下記URLよりお手続きください。", "詳しくはこちら"
+    )
+    (d3,) = _check(_part(BODY + footer))
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_not_adjacent")
+    assert "https://www.ogiya.example/mail/stop" in d3.evidence
+
+
+def test_d3_words_inside_the_url_are_not_a_statement() -> None:
+    """D3: ".../unsubscribe" is the address, not a statement that one may opt out."""
+    text = "株式会社みなと電子\nhttps://shop.minato.example/unsubscribe\n06-6123-4567\n大阪府大阪市北区梅田1-2-3"
+    assert _rules(_check(_part(text), context=_context(MINATO))) == {"D3"}
+
+
+def test_d3_statement_two_lines_away_is_not_adjacent() -> None:
+    text = "扇屋商店\n配信停止をご希望の方は\n下記の一覧のリンクから\nhttps://www.ogiya.example/mail/stop\n"
+    text += "03-1234-5678\n〒100-0013 東京都千代田区霞が関9-1-1"
+    assert _rules(_check(_part(text))) == {"D3"}
+
+
+def test_d3_blank_lines_are_skipped_but_a_rule_separates() -> None:
+    statement = "配信停止をご希望の方は下記URLから"
+    rest = "\n03-1234-5678\n扇屋商店\n〒100-0013 東京都千代田区霞が関9-1-1"
+    url = "https://www.ogiya.example/mail/stop"
+    assert _rules(_check(_part(f"{statement}\n\n{url}{rest}"))) == set()
+    assert _rules(_check(_part(f"{statement}\n――――――\n{url}{rest}"))) == {"D3"}
+
+
+def test_d3_anchor_text_is_wording_next_to_its_own_url() -> None:
+    """D3 in HTML: <a href=…/unsubscribe>配信停止ページ</a> states it at the URL itself."""
+    html = _part(
+        "株式会社みなと電子\nお手続きは配信停止ページから\n"
+        "〒530-0001 大阪府大阪市北区梅田1-2-3\n06-6123-4567",
+        content_type="text/html",
+        charset="utf-8",
+        links=[Link("https://shop.minato.example/unsubscribe?u=1", "配信停止ページ")],
+    )
+    assert _check(html, context=_context(MINATO)) == []
+
+
+# --- D4 postal address -------------------------------------------------------
+
+
+def _without_address(extra: str) -> str:
+    return BODY + FOOTER.replace("〒100-0013 東京都千代田区霞が関9-1-1", extra)
+
+
+def test_d4_missing() -> None:
+    assert _rules(_check(_part(_without_address("")))) == {"D4"}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "〒１００－００１３　東京都千代田区霞が関９－１－１",  # the profile's, full width
+        "所在地：東京都千代田区霞が関9‐1‐1",  # the profile's, no postcode, another hyphen
+        "〒060-0001 札幌の本店",  # a postcode
+        "神奈川県横浜市中区山下町1番地",  # prefecture and municipality
+        "123 Main St, Springfield, IL 62704",  # a Western address
+    ],
+)
+def test_d4_address_forms(address: str) -> None:
+    assert _rules(_check(_part(_without_address(address)))) == set()
+
+
+def test_d4_pointer_phrase_and_url() -> None:
+    """D4 on a linked page: the mail says where (表示場所を示す情報), as in case 05."""
+    pointer = "■当店の所在地は、こちらのページに掲載しています。\nhttps://www.ogiya.example/about/"
+    assert _rules(_check(_part(_without_address(pointer)))) == set()
+
+
+def test_d4_topic_next_to_info_url() -> None:
+    pointer = "会社概要 https://www.ogiya.example/company/"
+    assert _rules(_check(_part(_without_address(pointer)))) == set()
+
+
+def test_d4_bare_url_does_not_say_where() -> None:
+    """D4: a URL with no words saying the address is there is not a display."""
+    assert _rules(_check(_part(_without_address("https://www.ogiya.example/company/")))) == {"D4"}
+
+
+# --- D5 phone, e-mail or URL for enquiries -----------------------------------
+
+
+def _without_phone(extra: str) -> str:
+    return BODY + FOOTER.replace("■お問い合わせ：03-1234-5678", extra)
+
+
+def test_d5_missing() -> None:
+    assert _rules(_check(_part(_without_phone("")))) == {"D5"}
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "ＴＥＬ：０３－１２３４－５６７８",  # full-width digits and hyphens
+        "電話06(6123)4567",
+        "フリーダイヤル 0120-000-111",
+        "+81-3-9876-5432",
+        "090 1234 5678",
+        "お問い合わせ：info@ogiya.example",
+        "お問い合わせ窓口は次のページをご覧ください https://www.ogiya.example/help/",
+    ],
+)
+def test_d5_contact_forms(contact: str) -> None:
+    assert _rules(_check(_part(_without_phone(contact)))) == set()
+
+
+def test_d5_postcode_and_date_are_not_phone_numbers() -> None:
+    assert _rules(_check(_part(_without_phone("2026-12-25 受付 100-0013")))) == {"D5"}
+
+
+def test_d5_the_optout_address_is_not_the_enquiry_contact() -> None:
+    text = "扇屋商店\n配信停止はこちらへ：stop@ogiya.example\n〒100-0013 東京都千代田区霞が関9-1-1"
+    assert _rules(_check(_part(text))) == {"D5"}
+
+
+# --- D6 same charset as the text ----------------------------------------------
+
+
+def test_d6_footer_in_other_charset() -> None:
+    findings = _check(_part(BODY + "扇屋商店"), _part(FOOTER, index=1, charset="utf-8"))
+    assert [(f.rule, f.code) for f in findings] == [("D6", "display.charset_mismatch")]
+
+
+def test_d6_same_charset_under_another_label() -> None:
+    """D6 compares codecs: "SJIS" and "shift_jis" are one encoding."""
+    findings = _check(_part(BODY, charset="shift_jis"), _part(FOOTER, index=1, charset="SJIS"))
+    assert findings == []
+
+
+# --- parts a reader does or does not see --------------------------------------
+
+
+def test_attachment_does_not_display() -> None:
+    findings = _check(_part(BODY + "扇屋商店"), _part(FOOTER, index=1, attachment=True))
+    assert _rules(findings) == {"D2", "D4", "D5"}
+
+
+def test_each_alternative_must_comply_on_its_own() -> None:
+    """multipart/alternative: the HTML reader never sees the plain footer."""
+    plain = _part(BODY + FOOTER, alternative=1)
+    html = _part(BODY + "扇屋商店", index=1, content_type="text/html", alternative=1)
+    findings = _check(plain, html)
+    assert _rules(findings) == {"D2", "D4", "D5"}
+    assert all("text/html part #1" in f.message for f in findings)
+
+
+def test_alternatives_both_compliant() -> None:
+    plain = _part(BODY + FOOTER, alternative=1)
+    html = _part(BODY + FOOTER, index=1, content_type="text/html", alternative=1)
+    assert _check(plain, html) == []
+
+
+def test_no_text_at_all() -> None:
+    assert _rules(_check()) == {"D1", "D2", "D4", "D5"}
+
+
+# --- categories (S1, O3, D7) ------------------------------------------------
+
+
+def test_incidental_needs_only_the_name() -> None:
+    """D7: an ad riding on a bill (O3) shows the sender's name only."""
+    incidental = _context(category=Category.INCIDENTAL)
+    assert _check(_part("ご請求額：6,380円\n扇屋商店"), context=incidental) == []
+    assert _rules(_check(_part("ご請求額：6,380円"), context=incidental)) == {"D1"}
+
+
+def test_non_advertising_needs_nothing() -> None:
+    context = _context(category=Category.NON_ADVERTISING)
+    assert _check(_part("パスワード再設定のご案内"), context=context) == []
+
+
+# --- options ------------------------------------------------------------------
+
+
+def test_unknown_option_is_rejected() -> None:
+    with pytest.raises(ValueError, match="lexicn"):
+        DisplayPolicy({"lexicn": "x.toml"})
+
+
+def test_own_lexicon(tmp_path: Path) -> None:
+    lexicon = tmp_path / "lexicon.toml"
+    lexicon.write_text(
+        '[optout]\nterms = ["お断り"]\n[pointer]\nlocators = ["ご覧"]\n'
+        '[pointer.address]\ntopics = ["所在地"]\n[pointer.contact]\ntopics = ["窓口"]\n',
+        encoding="utf-8",
+    )
+    policy = DisplayPolicy({"lexicon": str(lexicon)})
+    text = BODY + FOOTER.replace(
+        "■メール配信の停止をご希望の方は、下記URLよりお手続きください。", "今後のメールお断りは"
+    )
+    message = ParsedMessage(raw=b"", headers=[], parts=(_part(text),))
+    assert policy.check(message, _context()) == []
+    assert "D3" in _rules(_check(_part(text)))
