@@ -56,10 +56,13 @@ _PREFECTURES = (
     "香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県"
 )
 # A prefecture followed by a city, ward, town, village or district, then a block number.
-_JP_ADDRESS = re.compile("(?:" + _PREFECTURES + r")[^\s、。:]{1,12}?[市区町村郡][^\s、。:]*?\d")
+_JP_ADDRESS = re.compile(
+    "(?:" + _PREFECTURES + r")[^\s、。:]{1,12}?[市区町村郡][^\s、。:]{0,20}?\d"
+)
 # A Western street address: a house number, then a postal code (JP, US ZIP, UK).
+# Bounded repeats keep a long rendered HTML line linear.
 _WESTERN_ADDRESS = re.compile(
-    r"\b\d+[\w-]*,?\s+[A-Za-z][\w .,'-]*?"
+    r"\b\d+[\w-]{0,10},?\s+[A-Za-z][\w .,'-]{0,80}?"
     r"(?:\b\d{3}-\d{4}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b)"
 )
 _CORPORATE = {"(株)": "株式会社", "(有)": "有限会社", "(同)": "合同会社"}
@@ -181,15 +184,17 @@ class _Reading:
         self.folded = [_fold(line) for line in self.lines]
         self.words = [_EMAIL.sub(" ", _URL.sub(" ", line)) for line in self.folded]
         self.targets = self._targets()
-        self.statements = {t: self._statement_near(t) for t in self.targets}
         own_url = _url_key(profile.optout_url) if profile.optout_url else None
         own_address = (profile.optout_address or "").strip().lower() or None
-        self.optout = [
-            t
-            for t in self.targets
-            if self.statements[t] is not None
-            or (t.address == own_address if t.address else _url_key(t.url) == own_url)
-        ]
+        # The D2 targets, each with its D3 statement (None when no wording is next to it).
+        self.optout: dict[_Target, _Hit | None] = {}
+        for target in self.targets:
+            statement = self._statement_near(target)
+            own = (
+                target.address == own_address if target.address else _url_key(target.url) == own_url
+            )
+            if statement is not None or own:
+                self.optout[target] = statement
 
     @property
     def label(self) -> str:
@@ -430,7 +435,7 @@ def _names(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
 
 def _optout(readings: list[_Reading]) -> list[tuple[_Hit, _Hit | None]]:
     """D2 targets, each with the D3 statement next to it (None when there is none)."""
-    return [(r.hit(t), r.statements[t]) for r in readings for t in r.optout]
+    return [(r.hit(t), statement) for r in readings for t, statement in r.optout.items()]
 
 
 def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
