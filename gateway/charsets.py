@@ -207,6 +207,9 @@ def _detect(data: bytes) -> tuple[str, str] | None:
         return data.decode(UTF8), UTF8
     except UnicodeDecodeError:
         pass
+    damaged = _mostly_utf8(data)
+    if damaged is not None:
+        return damaged, UTF8
     candidates: list[tuple[float, str, str]] = []
     for python_codec, name in (("cp932", SHIFT_JIS), ("euc_jp", EUC_JP)):
         try:
@@ -218,6 +221,18 @@ def _detect(data: bytes) -> tuple[str, str] | None:
         return None
     _, text, name = max(candidates, key=lambda c: c[0])
     return text, name
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few broken sequences (a cut base64 body), else None.
+
+    Legacy Japanese bytes almost never form valid multibyte UTF-8 sequences,
+    so many valid ones against few errors mean damaged UTF-8.
+    """
+    text = data.decode(UTF8, "replace")
+    errors = text.count("\ufffd")
+    valid = sum(1 for ch in text if ch >= "\x80") - errors
+    return text if valid >= 2 * errors and valid > 0 else None
 
 
 def _guess(data: bytes) -> tuple[str, str]:
@@ -292,7 +307,7 @@ def _decode_iso2022(data: bytes, codec: str) -> tuple[str, str]:
         names.insert(0, preferred)
     for name in names:
         try:
-            return data.decode(name), name.replace("_", "-")
+            return data.decode(name), name.replace("iso2022_", "iso-2022-").replace("_", "-")
         except UnicodeDecodeError:
             continue
     return text, ISO2022JP
@@ -407,8 +422,10 @@ def _euc_via_cp932(data: bytes) -> tuple[str, bool]:
 
 # ---------------------------------------------------------------- headers (RFC 2047)
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+# Encoded text up to the first "?=": some mailers leave a literal "?" inside Q words.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?(\S*?)\?=")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
+_WSP = re.compile(r"[ \t]+")  # folding leaves runs of blanks a reader sees as one
 
 
 def decode_header(value: str | bytes) -> str:
@@ -421,7 +438,7 @@ def decode_header(value: str | bytes) -> str:
     data = _FOLD.sub(b"", data).replace(b"\r", b"").replace(b"\n", b"")
     text = _decode_detected(data)[0] if _HIGH.search(data) or b"\x1b" in data else data.decode()
     if "=?" not in text:
-        return text.strip()
+        return _WSP.sub(" ", text).strip()
     out: list[str] = []
     run_label: str | None = None
     run: list[bytes] = []
@@ -441,7 +458,7 @@ def decode_header(value: str | bytes) -> str:
         pos = match.end()
     _flush(out, run, run_label)
     out.append(text[pos:])
-    return "".join(out).strip()
+    return _WSP.sub(" ", "".join(out)).strip()
 
 
 def _flush(out: list[str], run: list[bytes], label: str | None) -> None:

@@ -161,16 +161,21 @@ def render(markup: str) -> RenderedHtml:
     return _Renderer(rules).run(root)
 
 
+# Without huge_tree libxml2 drops the whole document past 256 levels of nesting:
+# an easy way for spam to hide its text from policies while browsers show it.
+_PARSER = html.HTMLParser(huge_tree=True)
+_BYTES_PARSER = html.HTMLParser(huge_tree=True, encoding="utf-8")
+
+
 def _parse(markup: str) -> html.HtmlElement | None:
     if not markup.strip():
         return None
     try:
-        return html.document_fromstring(markup)
+        return html.document_fromstring(markup, parser=_PARSER)
     except (ValueError, etree.ParserError):
         # A str with an XML encoding declaration, or a document libxml2 gives up on.
-        parser = html.HTMLParser(encoding="utf-8")
         try:
-            return html.document_fromstring(markup.encode("utf-8", "replace"), parser=parser)
+            return html.document_fromstring(markup.encode("utf-8", "replace"), parser=_BYTES_PARSER)
         except (ValueError, etree.ParserError):
             return None
 

@@ -135,13 +135,41 @@ def parse_address(value: str) -> tuple[str, str]:
     encoded word; a trailing ``<addr>`` is taken first so that commas in a
     decoded, now unquoted, display name do not split it.
     """
-    match = _ANGLE_ADDR.search(value)
-    if match is not None:
-        return _unquote(value[: match.start()]), match.group(1)
-    for name, addr in getaddresses([value]):
-        if "@" in addr:
-            return _unquote(name), addr
+    for mailbox in _mailboxes(value):
+        match = _ANGLE_ADDR.search(mailbox)
+        if match is not None:
+            return _unquote(mailbox[: match.start()]), match.group(1)
+        for name, addr in getaddresses([mailbox]):
+            if "@" in addr:
+                return _unquote(name), addr
     return _unquote(value), ""
+
+
+def _mailboxes(value: str) -> list[str]:
+    """Split at top-level commas, gluing back pieces with no "@" (a decoded "Co., Ltd.")."""
+    pieces: list[str] = []
+    depth, quoted, start = 0, False, 0
+    for pos, ch in enumerate(value):
+        if ch == '"' and (pos == 0 or value[pos - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and ch in "<(":
+            depth += 1
+        elif not quoted and ch in ">)" and depth:
+            depth -= 1
+        elif ch == "," and not quoted and not depth:
+            pieces.append(value[start:pos])
+            start = pos + 1
+    pieces.append(value[start:])
+    mailboxes: list[str] = []
+    pending = ""
+    for piece in pieces:
+        pending = f"{pending},{piece}" if pending else piece
+        if "@" in piece:
+            mailboxes.append(pending)
+            pending = ""
+    if pending:
+        mailboxes.append(pending)
+    return mailboxes
 
 
 def plain_links(text: str) -> tuple[Link, ...]:
@@ -192,7 +220,8 @@ class _Walker:
         self.alternatives = 0
 
     def visit(self, part: Message, attachment: bool, alternative: int | None, depth: int) -> None:
-        ctype = part.get_content_type()
+        # compat32 splits only at ";": a parameter folded without one stays in the type.
+        ctype = part.get_content_type().split()[0]
         try:
             disposition = part.get_content_disposition()
         except Exception:  # a Content-Disposition the parser chokes on is no disposition
@@ -212,6 +241,10 @@ class _Walker:
                 if isinstance(child, Message):
                     self.visit(child, inner, alternative, depth + 1)
             return
+        if ctype.startswith("multipart/") and isinstance(payload, str) and payload.strip():
+            # No boundary found: what a reader may see is the raw body, so policies see it too.
+            self.defects.append(f"{ctype} without parts read as text/plain")
+            ctype = "text/plain"
         if ctype not in ("text/plain", "text/html"):
             self._note(part)
             return
