@@ -212,7 +212,7 @@ async def swaks(*args: str) -> SwaksResult:
 
 
 @dataclass(frozen=True)
-class TestCertificate:
+class Certificate:
     """A trustme CA and a server certificate for 127.0.0.1/localhost, written to ``directory``."""
 
     cert_file: Path
@@ -228,13 +228,11 @@ class TestCertificate:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
 
-def make_certificate(directory: Path) -> TestCertificate:
+def make_certificate(directory: Path) -> Certificate:
     """Made at test time, none checked in (STYLE.md, after aiosmtpd)."""
     ca = trustme.CA()
     cert = ca.issue_cert("localhost", LOOPBACK, "::1")
-    paths = TestCertificate(
-        directory / "server.pem", directory / "server.key", directory / "ca.pem"
-    )
+    paths = Certificate(directory / "server.pem", directory / "server.key", directory / "ca.pem")
     paths.cert_file.write_bytes(b"".join(pem.bytes() for pem in cert.cert_chain_pems))
     cert.private_key_pem.write_to_path(str(paths.key_file))
     ca.cert_pem.write_to_path(str(paths.ca_file))
