@@ -12,7 +12,7 @@ import base64
 import ipaddress
 import smtplib
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +31,7 @@ from gateway.replies import (
     Reply,
 )
 from gateway.service import Session
-from gateway.smtp import Server, plaintext_auth_allowed, start_server
+from gateway.smtp import LOOPBACK, Network, Server, plaintext_auth_allowed, start_server
 from tests.peers import Certificate, free_port, make_certificate, smtp_sink, swaks
 
 USER, PASSWORD = "acme", "correct horse"
@@ -83,7 +83,7 @@ class RelayingService:
         return Reply(result.code, enhanced, text)
 
 
-def make_config(hop_url: str, **server: Any) -> Config:
+def make_config(**server: Any) -> Config:
     server.setdefault("listen", (Listener("127.0.0.1", 0),))
     server.setdefault("hostname", "gw.example.jp")
     server.setdefault("trusted_networks", ())
@@ -92,13 +92,12 @@ def make_config(hop_url: str, **server: Any) -> Config:
 
 @asynccontextmanager
 async def gateway_server(
-    hop_url: str, *, plaintext_auth_networks: Any = None, **server: Any
+    hop_url: str, *, plaintext_auth_networks: Sequence[Network] = LOOPBACK, **server: Any
 ) -> AsyncIterator[tuple[Server, RelayingService]]:
-    config = make_config(hop_url, **server)
+    config = make_config(**server)
     next_hop = open_next_hop(hop_url, local_hostname="gw.example.jp", timeout=5)
     service = RelayingService(config, next_hop)
-    extra = {} if plaintext_auth_networks is None else {"plaintext_auth_networks": ()}
-    smtp = await start_server(config, service, **extra)
+    smtp = await start_server(config, service, plaintext_auth_networks=plaintext_auth_networks)
     try:
         yield smtp, service
     finally:
@@ -490,7 +489,7 @@ async def test_listens_on_every_configured_address(maildir: str) -> None:
 
 
 async def test_close_waits_for_the_message_in_flight(maildir: str) -> None:
-    config = make_config(maildir)
+    config = make_config()
     next_hop = open_next_hop(maildir, local_hostname="gw.example.jp", timeout=5)
     service = RelayingService(config, next_hop)
     service.release_data.clear()
