@@ -117,4 +117,3 @@ class RecipientPolicy(Protocol):
     name: str
 
     def check_recipients(self, context: PolicyContext) -> Iterable[Finding]: ...
-

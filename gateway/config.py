@@ -1,4 +1,4 @@
-"""The one TOML config file, validated at start: a bad file names the file, the key and the fault."""
+"""The one TOML config file, checked at start: a fault names the file, the key and what is wrong."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ class ServerConfig:
 class RelayConfig:
     next_hop: str = "maildir:var/maildir"
     timeout: float = 60.0
-    on_partial_block: str = "dsn"  # or "reject": refuse the whole message when any recipient is blocked
+    on_partial_block: str = (
+        "dsn"  # or "reject": refuse the whole message when any recipient is blocked
+    )
 
 
 @dataclass(frozen=True)
@@ -174,19 +176,30 @@ class _Reader:
         )
 
     def server(self, data: Mapping[str, Any]) -> ServerConfig:
-        known = {"listen", "hostname", "trusted_networks", "max_message_size", "max_recipients",
-                 "timeout", "tls_cert", "tls_key"}
+        known = {
+            "listen",
+            "hostname",
+            "trusted_networks",
+            "max_message_size",
+            "max_recipients",
+            "timeout",
+            "tls_cert",
+            "tls_key",
+        }
         t = self.table(data, "server", known)
         d = ServerConfig()
-        listen = tuple(self.listener(f"server.listen[{i}]", v)
-                       for i, v in enumerate(self.strings(t, "server.listen")))
+        listen = tuple(
+            self.listener(f"server.listen[{i}]", v)
+            for i, v in enumerate(self.strings(t, "server.listen"))
+        )
         nets = []
         for i, v in enumerate(self.strings(t, "server.trusted_networks")):
             try:
                 nets.append(ipaddress.ip_network(v, strict=False))
             except ValueError:
-                raise self.fail(f"server.trusted_networks[{i}]",
-                                f"{v!r} is not an IP network (e.g. 10.0.0.0/8)") from None
+                raise self.fail(
+                    f"server.trusted_networks[{i}]", f"{v!r} is not an IP network (e.g. 10.0.0.0/8)"
+                ) from None
         cert = self.get(t, "server.tls_cert", str, "")
         key = self.get(t, "server.tls_key", str, "")
         if bool(cert) != bool(key):
@@ -209,7 +222,9 @@ class _Reader:
         host, sep, port = value.rpartition(":")
         host = host.strip("[]")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise self.fail(key, f"{value!r} is not host:port (e.g. 127.0.0.1:10025 or [::1]:10025)")
+            raise self.fail(
+                key, f"{value!r} is not host:port (e.g. 127.0.0.1:10025 or [::1]:10025)"
+            )
         return Listener(host, int(port))
 
     def relay(self, data: Mapping[str, Any]) -> RelayConfig:
@@ -217,9 +232,11 @@ class _Reader:
         d = RelayConfig()
         hop = self.get(t, "relay.next_hop", str, d.next_hop)
         if hop.startswith("maildir:"):
-            if not hop[len("maildir:"):]:
-                raise self.fail("relay.next_hop", "maildir: needs a path (maildir:/var/mail/tokuden)")
-            hop = f"maildir:{self.path(hop[len('maildir:'):])}"
+            if not hop[len("maildir:") :]:
+                raise self.fail(
+                    "relay.next_hop", "maildir: needs a path (maildir:/var/mail/tokuden)"
+                )
+            hop = f"maildir:{self.path(hop[len('maildir:') :])}"
         elif hop.startswith("smtp://"):
             try:
                 url = urlsplit(hop)
@@ -229,8 +246,7 @@ class _Reader:
             if not ok:
                 raise self.fail("relay.next_hop", f"{hop!r} is not smtp://host:port")
         else:
-            raise self.fail("relay.next_hop",
-                            f"{hop!r}: use smtp://host:port or maildir:PATH")
+            raise self.fail("relay.next_hop", f"{hop!r}: use smtp://host:port or maildir:PATH")
         partial = self.get(t, "relay.on_partial_block", str, d.on_partial_block)
         if partial not in ("dsn", "reject"):
             raise self.fail("relay.on_partial_block", f"{partial!r}: must be 'dsn' or 'reject'")
@@ -239,15 +255,17 @@ class _Reader:
     def store(self, data: Mapping[str, Any]) -> StoreConfig:
         t = self.table(data, "store", {"url"})
         url = self.get(t, "store.url", str, StoreConfig().url)
-        if not url.startswith("sqlite:") or not url[len("sqlite:"):]:
+        if not url.startswith("sqlite:") or not url[len("sqlite:") :]:
             raise self.fail("store.url", f"{url!r}: use sqlite:PATH")
-        return StoreConfig(f"sqlite:{self.path(url[len('sqlite:'):])}")
+        return StoreConfig(f"sqlite:{self.path(url[len('sqlite:') :])}")
 
     def log(self, data: Mapping[str, Any]) -> LogConfig:
         t = self.table(data, "log", {"file", "stdout"})
         d = LogConfig()
         file = self.get(t, "log.file", str, str(d.file))
-        return LogConfig(self.path(file) if file else None, self.get(t, "log.stdout", bool, d.stdout))
+        return LogConfig(
+            self.path(file) if file else None, self.get(t, "log.stdout", bool, d.stdout)
+        )
 
     def senders(self, data: Mapping[str, Any]) -> dict[str, SenderProfile]:
         t = self.get(data, "senders", dict, {})
@@ -260,30 +278,47 @@ class _Reader:
             out[name] = self.sender(name, key, table, seen_users)
         return out
 
-    def sender(self, name: str, key: str, data: Mapping[str, Any],
-               seen_users: dict[str, str]) -> SenderProfile:
-        known = {"consignor", "names", "postal_addresses", "optout_url", "optout_address",
-                 "contact", "info_url", "from_domains", "auth", "mode", "default_category",
-                 "marketing_only"}
+    def sender(
+        self, name: str, key: str, data: Mapping[str, Any], seen_users: dict[str, str]
+    ) -> SenderProfile:
+        known = {
+            "consignor",
+            "names",
+            "postal_addresses",
+            "optout_url",
+            "optout_address",
+            "contact",
+            "info_url",
+            "from_domains",
+            "auth",
+            "mode",
+            "default_category",
+            "marketing_only",
+        }
         t = self.table({name: data}, key, known)
         mode = self.get(t, f"{key}.mode", str, Mode.MONITOR.value)
         if mode not in {m.value for m in Mode}:
             raise self.fail(f"{key}.mode", f"{mode!r}: must be enforce, annotate or monitor")
         category = self.get(t, f"{key}.default_category", str, "")
         if category and category not in {c.value for c in Category}:
-            raise self.fail(f"{key}.default_category",
-                            f"{category!r}: must be advertising, incidental or non_advertising")
+            raise self.fail(
+                f"{key}.default_category",
+                f"{category!r}: must be advertising, incidental or non_advertising",
+            )
         marketing_only = self.get(t, f"{key}.marketing_only", bool, False)
         if marketing_only and category not in ("", Category.ADVERTISING.value):
-            raise self.fail(f"{key}.marketing_only",
-                            "a marketing-only profile's mail is advertising; drop default_category")
+            raise self.fail(
+                f"{key}.marketing_only",
+                "a marketing-only profile's mail is advertising; drop default_category",
+            )
         auth = self.get(t, f"{key}.auth", dict, {})
         for user, password in auth.items():
             if not isinstance(password, str) or not password:
                 raise self.fail(f"{key}.auth.{user}", "must be a password or a $scrypt$ hash")
             if user in seen_users:
-                raise self.fail(f"{key}.auth.{user}",
-                                f"user already belongs to senders.{seen_users[user]}")
+                raise self.fail(
+                    f"{key}.auth.{user}", f"user already belongs to senders.{seen_users[user]}"
+                )
             seen_users[user] = name
         domains = tuple(d.lower().rstrip(".") for d in self.strings(t, f"{key}.from_domains"))
         names = self.strings(t, f"{key}.names")
@@ -299,8 +334,9 @@ class _Reader:
             from_domains=domains,
             auth_users=dict(auth),
             mode=Mode(mode),
-            default_category=Category(category) if category else (
-                Category.ADVERTISING if marketing_only else None),
+            default_category=Category(category)
+            if category
+            else (Category.ADVERTISING if marketing_only else None),
             marketing_only=marketing_only,
         )
 
@@ -318,10 +354,18 @@ class _Reader:
             t = self.table({key: item}, key, {"use", "options"})
             use = self.get(t, f"{key}.use", str, "")
             if not use:
-                raise self.fail(f"{key}.use", "missing: name a built-in policy or package.module:Class")
+                raise self.fail(
+                    f"{key}.use", "missing: name a built-in policy or package.module:Class"
+                )
             out.append(PolicySpec(use, self.get(t, f"{key}.options", dict, {})))
         return tuple(out)
 
 
-_KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-               list: "an array", dict: "a table"}
+_KIND_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}

@@ -67,8 +67,9 @@ class Decision:
         return Outcome.ANNOTATE if Outcome.ANNOTATE in relayed else Outcome.PASS
 
     def rules(self, addresses: Iterable[str]) -> list[str]:
-        return _rules(f for a in addresses for f in self.recipients[a].findings
-                      if f.action is not Action.LOG)
+        return _rules(
+            f for a in addresses for f in self.recipients[a].findings if f.action is not Action.LOG
+        )
 
 
 def new_id() -> str:
@@ -89,8 +90,7 @@ def decide(
         would = _strongest(mine)
         outcome = _SOFTENED[mode].get(would, Outcome.PASS)
         per_recipient[address] = RecipientDecision(address, outcome, would, mine)
-    return Decision(decision_id or new_id(), mode, classification, tuple(findings),
-                    per_recipient)
+    return Decision(decision_id or new_id(), mode, classification, tuple(findings), per_recipient)
 
 
 def _strongest(findings: Iterable[Finding]) -> Outcome:

@@ -131,9 +131,7 @@ class Pipeline:
                 raise PolicyFailure(policy.name, exc) from exc
         return tuple(findings)
 
-    async def _consent(
-        self, profile: SenderProfile, addresses: Sequence[str]
-    ) -> dict[str, Any]:
+    async def _consent(self, profile: SenderProfile, addresses: Sequence[str]) -> dict[str, Any]:
         found = await self.store.lookup(profile.name, addresses)
         return {a: found.get(a) for a in addresses}
 

@@ -38,12 +38,16 @@ S235_AUTH_OK = Reply(235, "2.7.0", "Authentication successful")
 S421_SHUTTING_DOWN = Reply(421, "4.3.2", "Service shutting down, try again later")
 S451_NEXT_HOP_DOWN = Reply(451, "4.4.1", "Next hop not reachable, try again later")
 S451_NEXT_HOP_TEMP = Reply(451, "4.4.0", "Next hop deferred the message, try again later")
-S451_CHECK_FAILED = Reply(451, "4.3.0", "Temporary failure while checking the message, try again later")
+S451_CHECK_FAILED = Reply(
+    451, "4.3.0", "Temporary failure while checking the message, try again later"
+)
 S452_TOO_MANY_RCPTS = Reply(452, "4.5.3", "Too many recipients")
 
 S530_AUTH_REQUIRED = Reply(530, "5.7.0", "Authentication required")
 S535_AUTH_FAILED = Reply(535, "5.7.8", "Authentication credentials invalid")
-S538_ENCRYPTION_REQUIRED = Reply(538, "5.7.11", "Encryption required for requested authentication mechanism")
+S538_ENCRYPTION_REQUIRED = Reply(
+    538, "5.7.11", "Encryption required for requested authentication mechanism"
+)
 S550_RELAY_DENIED = Reply(550, "5.7.1", "Relay access denied")
 S550_NO_PROFILE = Reply(550, "5.7.1", "No sender profile for this sender")
 S550_POLICY = Reply(550, "5.7.1", "Message refused by policy")

@@ -19,7 +19,7 @@ from gateway.address import AddressError, normalize
 from gateway.api import Action, Envelope, Finding
 from gateway.classify import CATEGORY_HEADER
 from gateway.config import Config
-from gateway.decision import Decision, Outcome, decide, new_id
+from gateway.decision import Decision, decide, new_id
 from gateway.dsn import build_dsn
 from gateway.log import DecisionLog, decision_record, finding_record
 from gateway.message import ParsedMessage, parse
@@ -94,7 +94,9 @@ class Gateway:
             local_hostname=config.server.hostname,
             timeout=config.relay.timeout,
         )
-        return cls(config, store, pipeline, next_hop, DecisionLog(config.log.file, config.log.stdout))
+        return cls(
+            config, store, pipeline, next_hop, DecisionLog(config.log.file, config.log.stdout)
+        )
 
     async def close(self) -> None:
         await self.next_hop.close()
@@ -114,13 +116,17 @@ class Gateway:
             return False
         return any(ip in net for net in self.config.server.trusted_networks)
 
-    def profile_for(self, session: Session, mail_from: str, from_domain: str = "") -> SenderProfile | None:
+    def profile_for(
+        self, session: Session, mail_from: str, from_domain: str = ""
+    ) -> SenderProfile | None:
         """AUTH decides; else the envelope sender's domain; else the From domain."""
         if session.profile is not None:
             return session.profile
         for domain in (mail_from.rpartition("@")[2].lower(), from_domain):
             for profile in self.config.senders.values():
-                if domain and any(domain == d or domain.endswith("." + d) for d in profile.from_domains):
+                if domain and any(
+                    domain == d or domain.endswith("." + d) for d in profile.from_domains
+                ):
                     return profile
         return None
 
@@ -152,14 +158,21 @@ class Gateway:
             mode=profile.mode.value,
             category="advertising",
             classified_by="profile",
-            recipients={rcpt: {"outcome": "block", "would": "block",
-                               "rules": list(dict.fromkeys(f.rule for f in blocking))}},
+            recipients={
+                rcpt: {
+                    "outcome": "block",
+                    "would": "block",
+                    "rules": list(dict.fromkeys(f.rule for f in blocking)),
+                }
+            },
             findings=[finding_record(f) for f in findings],
         )
         self._log(trace, session, mail_from, [rcpt], reply)
         return reply
 
-    async def deliver(self, session: Session, mail_from: str, rcpt_tos: list[str], data: bytes) -> Reply:
+    async def deliver(
+        self, session: Session, mail_from: str, rcpt_tos: list[str], data: bytes
+    ) -> Reply:
         trace = _Trace()
         rcpts = [normalize(r) for r in rcpt_tos]
         message = parse(data)
@@ -168,21 +181,34 @@ class Gateway:
         if profile is None:
             reply = replies.S550_NO_PROFILE.with_text(
                 f"No sender profile for envelope sender {mail_from or '<>'} or From domain "
-                f"{message.from_domain or '(none)'}; authenticate or configure senders.*.from_domains"
+                f"{message.from_domain or '(none)'}; "
+                "authenticate or configure senders.*.from_domains"
             )
             self._log(trace, session, mail_from, rcpts, reply)
             return reply
         trace.record.update(sender_profile=profile.name, consignor=profile.consignor)
         try:
-            evaluation = await self.pipeline.evaluate(message, profile, Envelope(mail_from, tuple(rcpts)))
+            evaluation = await self.pipeline.evaluate(
+                message, profile, Envelope(mail_from, tuple(rcpts))
+            )
         except (StoreError, PolicyFailure) as exc:
             return self._temporary(trace, session, mail_from, rcpts, exc, stage="data")
-        decision = decide(evaluation.findings, rcpts, profile.mode, evaluation.context.classification)
+        decision = decide(
+            evaluation.findings, rcpts, profile.mode, evaluation.context.classification
+        )
         trace.record.update(decision_record(decision))
-        if not decision.relayed or (decision.blocked and self.config.relay.on_partial_block == "reject"):
-            reply = _blocked_reply([f for a in decision.blocked
-                                    for f in decision.recipients[a].findings
-                                    if f.action is Action.BLOCK], decision.id)
+        if not decision.relayed or (
+            decision.blocked and self.config.relay.on_partial_block == "reject"
+        ):
+            reply = _blocked_reply(
+                [
+                    f
+                    for a in decision.blocked
+                    for f in decision.recipients[a].findings
+                    if f.action is Action.BLOCK
+                ],
+                decision.id,
+            )
             self._log(trace, session, mail_from, rcpts, reply)
             return reply
         reply = await self._relay(trace, decision, message, mail_from, data)
@@ -205,16 +231,30 @@ class Gateway:
         trace.record["next_hop"] = f"{result.code} {result.message}"
         match = _QUEUE_ID.search(result.message)
         trace.record["queue_id"] = match.group(1) if match else None
-        failed = [(a, "5.7.1", _blocked_reply(
-                      [f for f in decision.recipients[a].findings if f.action is Action.BLOCK],
-                      decision.id).text) for a in decision.blocked]
-        failed += [(a, _enhanced_of(m, "5.0.0"), f"{c} {m}") for a, (c, m) in result.refused.items()]
+        failed = [
+            (
+                a,
+                "5.7.1",
+                _blocked_reply(
+                    [f for f in decision.recipients[a].findings if f.action is Action.BLOCK],
+                    decision.id,
+                ).text,
+            )
+            for a in decision.blocked
+        ]
+        failed += [
+            (a, _enhanced_of(m, "5.0.0"), f"{c} {m}") for a, (c, m) in result.refused.items()
+        ]
         if failed:
             trace.record["dsn"] = await self._send_dsn(mail_from, message, data, failed)
         return _hop_reply(result.code, result.message, decision.id)
 
     async def _send_dsn(
-        self, mail_from: str, message: ParsedMessage, data: bytes, failed: list[tuple[str, str, str]]
+        self,
+        mail_from: str,
+        message: ParsedMessage,
+        data: bytes,
+        failed: list[tuple[str, str, str]],
     ) -> str:
         """Tell the envelope sender which recipients did not get the mail (RFC 3464)."""
         if not mail_from:
@@ -233,15 +273,22 @@ class Gateway:
         return "sent"
 
     def _temporary(
-        self, trace: _Trace, session: Session, mail_from: str, rcpts: list[str],
-        exc: Exception, stage: str,
+        self,
+        trace: _Trace,
+        session: Session,
+        mail_from: str,
+        rcpts: list[str],
+        exc: Exception,
+        stage: str,
     ) -> Reply:
         trace.record.update(stage=stage, error=str(exc))
         reply = replies.S451_CHECK_FAILED
         self._log(trace, session, mail_from, rcpts, reply)
         return reply
 
-    def _log(self, trace: _Trace, session: Session, mail_from: str, rcpts: list[str], reply: Reply) -> None:
+    def _log(
+        self, trace: _Trace, session: Session, mail_from: str, rcpts: list[str], reply: Reply
+    ) -> None:
         record: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "decision_id": None,
@@ -260,7 +307,8 @@ class Gateway:
 
 def _decision_header(decision: Decision) -> str:
     rules = decision.rules(decision.relayed)
-    value = f"{decision.id}; outcome={decision.header_outcome.value}; category={decision.classification.category.value}"
+    category = decision.classification.category.value
+    value = f"{decision.id}; outcome={decision.header_outcome.value}; category={category}"
     return value + (f"; rules={','.join(rules)}" if rules else "")
 
 

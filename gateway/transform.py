@@ -18,7 +18,9 @@ def strip_headers(raw: bytes, names: Iterable[str]) -> bytes:
     """Remove every header field of these names (with its folded lines) from the header block."""
     wanted = {n.lower().encode("ascii") for n in names}
     end = _HEADER_END.search(raw)
-    split = end.start() + (2 if raw[end.start() : end.start() + 1] == b"\r" else 1) if end else len(raw)
+    split = (
+        end.start() + (2 if raw[end.start() : end.start() + 1] == b"\r" else 1) if end else len(raw)
+    )
     kept: list[bytes] = []
     dropping = False
     for line in raw[:split].splitlines(keepends=True):

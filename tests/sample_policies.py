@@ -18,8 +18,15 @@ class SubjectMustNotShout:
 
     async def check(self, message: ParsedMessage, context: PolicyContext) -> list[Finding]:
         if self.word in message.subject:
-            return [Finding("X-SHOUT", "shout.subject", Action.ANNOTATE,
-                            f"subject contains {self.word}", evidence=message.subject)]
+            return [
+                Finding(
+                    "X-SHOUT",
+                    "shout.subject",
+                    Action.ANNOTATE,
+                    f"subject contains {self.word}",
+                    evidence=message.subject,
+                )
+            ]
         return []
 
 

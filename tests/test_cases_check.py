@@ -16,7 +16,10 @@ from tests.cases import CASES, CASES_FILE, Case, case_id, example_config
 def tokuden(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway", *map(str, args)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -31,7 +34,9 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_case_through_check(case: Case, config: Path) -> None:
     rcpts = [arg for a in case.outcome for arg in ("--rcpt", a)]
-    done = tokuden("check", case.path, "--config", config, "--sender", case.sender, *rcpts, "--json")
+    done = tokuden(
+        "check", case.path, "--config", config, "--sender", case.sender, *rcpts, "--json"
+    )
     result: dict[str, Any] = json.loads(done.stdout)
 
     assert result["category"] == case.category

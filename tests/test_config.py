@@ -8,7 +8,6 @@ import pytest
 
 from gateway.config import ConfigError, load, parse
 from gateway.profile import Category, Mode
-
 from tests.cases import EXAMPLE_CONFIG
 
 
@@ -56,21 +55,37 @@ def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> 
     [
         ("[server\n", "t.toml: not valid TOML: "),
         ("[servr]\n", "t.toml: servr: unknown section"),
-        ("[server]\nlisten = ['localhost']\n", "t.toml: server.listen[0]: 'localhost' is not host:port"),
-        ("[server]\nmax_message_size = -1\n", "t.toml: server.max_message_size: must be greater than 0"),
+        (
+            "[server]\nlisten = ['localhost']\n",
+            "t.toml: server.listen[0]: 'localhost' is not host:port",
+        ),
+        (
+            "[server]\nmax_message_size = -1\n",
+            "t.toml: server.max_message_size: must be greater than 0",
+        ),
         ("[server]\ntimeout = 'long'\n", "t.toml: server.timeout: must be a number, not str"),
-        ("[server]\ntrusted_networks = ['10.0.0.300/8']\n",
-         "t.toml: server.trusted_networks[0]: '10.0.0.300/8' is not an IP network"),
-        ("[server]\ntls_cert = 'a.pem'\n", "t.toml: server.tls_cert: tls_cert and tls_key go together"),
-        ("[relay]\nnext_hop = 'smtp://host'\n", "t.toml: relay.next_hop: 'smtp://host' is not smtp://host:port"),
+        (
+            "[server]\ntrusted_networks = ['10.0.0.300/8']\n",
+            "t.toml: server.trusted_networks[0]: '10.0.0.300/8' is not an IP network",
+        ),
+        (
+            "[server]\ntls_cert = 'a.pem'\n",
+            "t.toml: server.tls_cert: tls_cert and tls_key go together",
+        ),
+        (
+            "[relay]\nnext_hop = 'smtp://host'\n",
+            "t.toml: relay.next_hop: 'smtp://host' is not smtp://host:port",
+        ),
         ("[relay]\non_partial_block = 'drop'\n", "t.toml: relay.on_partial_block: 'drop': must be"),
         ("[store]\nurl = 'mysql://x'\n", "t.toml: store.url: 'mysql://x': use sqlite:PATH"),
         ("[senders.a]\nmode = 'block'\n", "t.toml: senders.a.mode: 'block': must be enforce"),
         ("[senders.a]\nname = ['x']\n", "t.toml: senders.a.name: unknown key"),
         ("[senders.a]\nnames = 'x'\n", "t.toml: senders.a.names: must be an array, not str"),
         ("[senders.a]\ndefault_category = 'spam'\n", "t.toml: senders.a.default_category: 'spam'"),
-        ("[senders.a]\nauth = {u = 'p'}\n[senders.b]\nauth = {u = 'q'}\n",
-         "t.toml: senders.b.auth.u: user already belongs to senders.a"),
+        (
+            "[senders.a]\nauth = {u = 'p'}\n[senders.b]\nauth = {u = 'q'}\n",
+            "t.toml: senders.b.auth.u: user already belongs to senders.a",
+        ),
         ("[[policies]]\noptions = {}\n", "t.toml: policies[0].use: missing"),
     ],
 )

@@ -10,7 +10,9 @@ from gateway.profile import Category, Mode
 
 AD = Classification(Category.ADVERTISING, "content")
 D2 = Finding("D2", "display.optout_missing", Action.BLOCK, "no opt-out")
-C1_SUZUKI = Finding("C1", "consent.no_basis", Action.BLOCK, "no basis", recipients=("suzuki@example.jp",))
+C1_SUZUKI = Finding(
+    "C1", "consent.no_basis", Action.BLOCK, "no basis", recipients=("suzuki@example.jp",)
+)
 D3_NOTE = Finding("D3", "display.note", Action.ANNOTATE, "far")
 O3_LOG = Finding("O3", "consent.optout_exception", Action.LOG, "exception applied")
 RCPTS = ["yoshida@example.jp", "suzuki@example.jp"]
@@ -33,7 +35,11 @@ def test_a_recipient_finding_blocks_only_that_recipient() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "outcome"),
-    [(Mode.ENFORCE, Outcome.BLOCK), (Mode.ANNOTATE, Outcome.ANNOTATE), (Mode.MONITOR, Outcome.PASS)],
+    [
+        (Mode.ENFORCE, Outcome.BLOCK),
+        (Mode.ANNOTATE, Outcome.ANNOTATE),
+        (Mode.MONITOR, Outcome.PASS),
+    ],
 )
 def test_mode_softens_a_block_but_would_keeps_it(mode: Mode, outcome: Outcome) -> None:
     r = decide([D2], RCPTS[:1], mode, AD).recipients[RCPTS[0]]
@@ -47,7 +53,9 @@ def test_annotate_finding_annotates_and_log_finding_does_nothing() -> None:
     assert r.outcome is Outcome.ANNOTATE
     assert r.rules == ["D3"]
     assert d.header_outcome is Outcome.ANNOTATE
-    assert decide([O3_LOG], RCPTS[:1], Mode.ENFORCE, AD).recipients[RCPTS[0]].outcome is Outcome.PASS
+    assert (
+        decide([O3_LOG], RCPTS[:1], Mode.ENFORCE, AD).recipients[RCPTS[0]].outcome is Outcome.PASS
+    )
 
 
 def test_rules_are_listed_once_in_order() -> None:

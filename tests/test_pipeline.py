@@ -13,8 +13,9 @@ from gateway.pipeline import Pipeline, PolicyFailure, load_policies
 from gateway.profile import SenderProfile
 from gateway.store import open_store
 
-PROFILE = SenderProfile(name="ogiya", consignor="扇屋商店", names=("扇屋商店",),
-                        from_domains=("ogiya.example",))
+PROFILE = SenderProfile(
+    name="ogiya", consignor="扇屋商店", names=("扇屋商店",), from_domains=("ogiya.example",)
+)
 MAIL = parse(b"From: news@ogiya.example\r\nTo: a@example.jp\r\nSubject: FREE wine\r\n\r\nhello\r\n")
 ENVELOPE = Envelope("bounce@ogiya.example", ("a@example.jp",))
 
@@ -34,7 +35,9 @@ def test_builtins_load_by_entry_point_name_in_config_order() -> None:
 def test_unknown_policy_names_the_key_and_the_installed_ones() -> None:
     with pytest.raises(ConfigError) as err:
         load_policies([PolicySpec("consent"), PolicySpec("spelling")], "t.toml")
-    assert str(err.value).startswith("t.toml: policies[1].use: no policy named 'spelling' (installed: ")
+    assert str(err.value).startswith(
+        "t.toml: policies[1].use: no policy named 'spelling' (installed: "
+    )
     assert "consent" in str(err.value)
 
 
@@ -52,11 +55,16 @@ def test_bad_dotted_paths_are_config_errors(use: str, fault: str) -> None:
 
 
 async def test_a_third_party_async_policy_runs_with_its_options(store) -> None:  # type: ignore[no-untyped-def]
-    policies = load_policies([PolicySpec("tests.sample_policies:SubjectMustNotShout",
-                                         {"word": "FREE"})])
+    policies = load_policies(
+        [PolicySpec("tests.sample_policies:SubjectMustNotShout", {"word": "FREE"})]
+    )
     evaluation = await Pipeline(policies, store).evaluate(MAIL, PROFILE, ENVELOPE)
     [finding] = evaluation.findings
-    assert (finding.rule, finding.action, finding.policy) == ("X-SHOUT", Action.ANNOTATE, "no-shouting")
+    assert (finding.rule, finding.action, finding.policy) == (
+        "X-SHOUT",
+        Action.ANNOTATE,
+        "no-shouting",
+    )
 
 
 async def test_a_policy_that_raises_is_a_failure_not_a_pass(store) -> None:  # type: ignore[no-untyped-def]
@@ -67,6 +75,7 @@ async def test_a_policy_that_raises_is_a_failure_not_a_pass(store) -> None:  # t
 
 async def test_consent_facts_reach_the_policies_for_every_recipient(store) -> None:  # type: ignore[no-untyped-def]
     evaluation = await Pipeline(load_policies([PolicySpec("consent")]), store).evaluate(
-        MAIL, PROFILE, ENVELOPE)
+        MAIL, PROFILE, ENVELOPE
+    )
     assert evaluation.context.consent == {"a@example.jp": None}
     assert [f.rule for f in evaluation.findings] == ["C1"]

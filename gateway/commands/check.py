@@ -33,8 +33,13 @@ def register(sub: Any) -> None:
     p.add_argument("mail", metavar="MAIL.eml", help="the message, as sent over SMTP")
     add_config_argument(p)
     p.add_argument("--sender", required=True, metavar="NAME", help="sender profile (senders.NAME)")
-    p.add_argument("--rcpt", action="append", default=[], metavar="ADDR",
-                   help="envelope recipient (repeatable; default: the To and Cc addresses)")
+    p.add_argument(
+        "--rcpt",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="envelope recipient (repeatable; default: the To and Cc addresses)",
+    )
     p.add_argument("--mail-from", default="", metavar="ADDR", help="envelope sender")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
@@ -51,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _usage(f"cannot read {args.mail}: {exc.strerror}")
     message = parse(raw)
-    given = args.rcpt or [a for _, a in getaddresses(
-        [v for k, v in message.headers if k.lower() in ("to", "cc")]) if a]
+    given = args.rcpt or [
+        a
+        for _, a in getaddresses([v for k, v in message.headers if k.lower() in ("to", "cc")])
+        if a
+    ]
     if not given:
         return _usage(f"{args.mail} has no To or Cc address: give --rcpt ADDR")
     try:
@@ -89,12 +97,24 @@ def _json(decision: Decision) -> dict[str, Any]:
         "category": record["category"],
         "classified_by": record["classified_by"],
         "findings": [
-            {k: f[k] for k in ("rule", "code", "action", "recipients", "message", "message_ja",
-                               "evidence", "policy")}
+            {
+                k: f[k]
+                for k in (
+                    "rule",
+                    "code",
+                    "action",
+                    "recipients",
+                    "message",
+                    "message_ja",
+                    "evidence",
+                    "policy",
+                )
+            }
             for f in record["findings"]
         ],
         "recipients": {
-            a: {"outcome": r["outcome"], "rules": r["rules"]} for a, r in record["recipients"].items()
+            a: {"outcome": r["outcome"], "rules": r["rules"]}
+            for a, r in record["recipients"].items()
         },
     }
 

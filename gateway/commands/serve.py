@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.commands import add_config_argument
 from gateway.config import Config, load
-from gateway.service import Gateway
-from gateway.smtp import start_server
+
+if TYPE_CHECKING:
+    from gateway.service import Gateway
 
 
 def register(sub: Any) -> None:
@@ -20,6 +21,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so that check and consent do not pay for the SMTP stack.
+    from gateway.service import Gateway
+
     config = load(args.config)
     gateway = Gateway.open(config)
     asyncio.run(_serve(config, gateway))
@@ -27,14 +31,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: Config, gateway: Gateway) -> None:
+    from gateway.smtp import start_server
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     server = await start_server(config, gateway)
     listening = ", ".join(str(listener) for listener in config.server.listen)
-    print(f"tokuden: listening on {listening} (config: {config.source}; "
-          f"next hop: {config.relay.next_hop})", flush=True)
+    print(
+        f"tokuden: listening on {listening} (config: {config.source}; "
+        f"next hop: {config.relay.next_hop})",
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:
