@@ -15,7 +15,7 @@ import codecs
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -32,11 +32,13 @@ from gateway.api import (
     TextPart,
 )
 
-ADJACENT_LINES = 1
+ADJACENT_LINES = 2
 """D3 "immediately before or after" (直前又は直後): the opt-out wording must be on
-the URL's own line or on the nearest non-empty line above or below it. Blank
-lines are skipped; a rule (a line of only marks, such as ――― or ----) ends the
-search, since it separates the footer from the text above it."""
+the URL's own line or within the 2 nearest non-empty lines above or below it,
+so that a statement wrapped over two lines, or a heading over a URL and an
+address (the ministry's example display), still counts. Blank lines are
+skipped; a rule (a line of only marks, such as ――― or ----) ends the search,
+since it separates the footer from the text above it."""
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}、。「」『』【】]+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -55,9 +57,12 @@ _PREFECTURES = (
     "滋賀県|京都府|大阪府|兵庫県|奈良県|和歌山県|鳥取県|島根県|岡山県|広島県|山口県|徳島県|"
     "香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県"
 )
-# A prefecture followed by a city, ward, town, village or district, then a block number.
+# A prefecture, then a city, ward, town, village or district, then a block number;
+# or a 所在地/住所 label before the municipality, as in the ministry's example display
+# (所在地：〒100-000 千代田区霞が関9-1-1).
 _JP_ADDRESS = re.compile(
     "(?:" + _PREFECTURES + r")[^\s、。:]{1,12}?[市区町村郡][^\s、。:]{0,20}?\d"
+    r"|(?:所在地|住所)\s*:[^\n]{0,20}?[市区町村郡][^\s、。:]{0,20}?\d"
 )
 # A Western street address: a house number, then a postal code (JP, US ZIP, UK).
 # Bounded repeats keep a long rendered HTML line linear.
@@ -76,6 +81,7 @@ class _Wording:
     locators: re.Pattern[str]
     address_topics: re.Pattern[str]
     contact_topics: re.Pattern[str]
+    labels: re.Pattern[str]  # address and contact topics together
     optout_terms: tuple[str, ...]
 
     @classmethod
@@ -93,6 +99,7 @@ class _Wording:
             locators=_terms_pattern(pointer["locators"]),
             address_topics=_terms_pattern(pointer["address"]["topics"]),
             contact_topics=_terms_pattern(pointer["contact"]["topics"]),
+            labels=_terms_pattern(pointer["address"]["topics"] + pointer["contact"]["topics"]),
             optout_terms=optout,
         )
 
@@ -235,27 +242,45 @@ class _Reading:
                         return i
         return None
 
-    def neighbourhood(self, line: int) -> list[int]:
-        """The line itself and up to ADJACENT_LINES non-empty lines on either side, up to a rule."""
+    def neighbourhood(self, line: int, stop: Callable[[int], bool] | None = None) -> list[int]:
+        """The line and up to ADJACENT_LINES non-empty lines on either side.
+
+        A rule ends the walk in its direction, and so does a line for which
+        ``stop`` holds; if ``stop`` holds for the line itself, it stands alone.
+        """
         around = [line]
+        if stop and stop(line):
+            return around
         for step in (-1, 1):
             i, taken = line + step, 0
             while 0 <= i < len(self.lines) and taken < ADJACENT_LINES:
-                if any(ch.isalnum() for ch in self.lines[i]):
+                if not any(ch.isalnum() for ch in self.lines[i]):
+                    if self.lines[i].strip():
+                        break
+                elif stop and stop(i):
+                    break
+                else:
                     around.append(i)
                     taken += 1
-                elif self.lines[i].strip():
-                    break
                 i += step
         return around
 
+    def _other_item(self, line: int) -> bool:
+        """A line that labels another display item (お問い合わせ：…, 所在地：…) and not opt-out."""
+        words = self.words[line]
+        return bool(self.wording.labels.search(words)) and not self.wording.optout.search(words)
+
     def _statement_near(self, target: _Target) -> _Hit | None:
-        """The opt-out wording next to the target (D3): its anchor text or a line around it."""
+        """The opt-out wording next to the target (D3): its anchor text or a line around it.
+
+        The walk does not cross a line that labels another item, so the
+        enquiry address right under the opt-out URL is not taken for opt-out.
+        """
         if self.wording.optout.search(_fold(target.anchor)):
             return _Hit(self.part, f"{self.quote(target.line)} (anchor text {target.anchor!r})")
         if target.line is None:
             return None
-        for i in self.neighbourhood(target.line):
+        for i in self.neighbourhood(target.line, self._other_item):
             if self.wording.optout.search(self.words[i]):
                 return _Hit(self.part, self.quote(i))
         return None

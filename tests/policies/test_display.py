@@ -107,6 +107,32 @@ https://www.ogiya.example/mail/stop
 BODY = "今月のおすすめワインをご案内いたします。\nhttps://www.ogiya.example/wine/\n\n――――――――\n"
 
 
+# The ministry's example display (seeds/000, 表示の具体例), in 扇屋商店's name.
+MINISTRY = """\
+キャンペーン実施中！
+
+【配信停止手続】
+http://www.example.com/customer/
+teishi@example.com
+
+【各種問合せ先】
+http://www.example.com/customer/ を参照
+
+扇屋商店
+
+所在地：〒100-000 千代田区霞が関9-1-1"""
+
+
+def test_ministry_example_display_is_compliant() -> None:
+    assert _check(_part(MINISTRY)) == []
+
+
+def test_ministry_example_optout_address_is_not_the_enquiry_contact() -> None:
+    """D5: teishi@ sits under 【配信停止手続】; without the 問合せ先 link nothing is left."""
+    text = MINISTRY.replace("http://www.example.com/customer/ を参照", "")
+    assert _rules(_check(_part(text))) == {"D5"}
+
+
 # --- the example mails -------------------------------------------------------
 
 
@@ -196,12 +222,19 @@ def test_d2_other_url_next_to_optout_wording() -> None:
     assert _rules(_check(_part(text))) == set()
 
 
-def test_d2_optout_address_as_mailto() -> None:
+def test_d2_profile_optout_address_without_wording() -> None:
+    """D2 is met by the profile's opt-out address alone; D3 then asks for the statement."""
     profile = SenderProfile(
         name="o", consignor="o", names=("扇屋商店",), optout_address="teishi@ogiya.example"
     )
-    text = "扇屋商店\n配信停止\nteishi@ogiya.example\nTEL 03-1234-5678\n東京都千代田区霞が関9-1-1"
-    assert _rules(_check(_part(text), context=_context(profile))) == set()
+    text = "扇屋商店\nteishi@ogiya.example\nTEL 03-1234-5678\n東京都千代田区霞が関9-1-1"
+    assert _rules(_check(_part(text), context=_context(profile))) == {"D3"}
+    html = _part(
+        text.replace("teishi@ogiya.example", "メールで停止"),
+        content_type="text/html",
+        links=[Link("mailto:Teishi@ogiya.example?subject=stop", "メールで停止")],
+    )
+    assert _check(html, context=_context(profile)) == []
 
 
 # --- D3 statement immediately before or after -------------------------------
@@ -233,9 +266,25 @@ def test_d3_words_inside_the_url_are_not_a_statement() -> None:
     assert _rules(_check(_part(text), context=_context(MINATO))) == {"D3"}
 
 
-def test_d3_statement_two_lines_away_is_not_adjacent() -> None:
-    text = "扇屋商店\n配信停止をご希望の方は\n下記の一覧のリンクから\nhttps://www.ogiya.example/mail/stop\n"
+def test_d3_statement_wrapped_over_two_lines() -> None:
+    text = "扇屋商店\n配信停止をご希望の方は\n下記のページからお手続きください。\n"
+    text += (
+        "https://www.ogiya.example/mail/stop\n03-1234-5678\n〒100-0013 東京都千代田区霞が関9-1-1"
+    )
+    assert _rules(_check(_part(text))) == set()
+
+
+def test_d3_statement_that_also_names_enquiries() -> None:
+    text = "扇屋商店\n配信停止・お問い合わせは下記のページへ\nhttps://www.ogiya.example/mail/stop\n"
     text += "03-1234-5678\n〒100-0013 東京都千代田区霞が関9-1-1"
+    assert _rules(_check(_part(text))) == set()
+
+
+def test_d3_statement_three_lines_away_is_not_adjacent() -> None:
+    text = "扇屋商店\n配信停止をご希望の方は\n下記の一覧のリンクから\nお手続きください。\n"
+    text += (
+        "https://www.ogiya.example/mail/stop\n03-1234-5678\n〒100-0013 東京都千代田区霞が関9-1-1"
+    )
     assert _rules(_check(_part(text))) == {"D3"}
 
 
