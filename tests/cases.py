@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,26 @@ def case_id(case: Case) -> str:
     return case.file.removesuffix(".eml")
 
 
-def example_config(tmp: Path, listen: str = "127.0.0.1:10025", next_hop: str | None = None) -> Path:
-    """deploy/example.toml with its state moved under ``tmp``: the tests run the shipped config."""
+def example_config(
+    tmp: Path,
+    listen: str = "127.0.0.1:10025",
+    next_hop: str | None = None,
+    store: Path | None = None,
+    edits: Mapping[str, str] | None = None,
+) -> Path:
+    """deploy/example.toml with its state moved under ``tmp``: the tests run the shipped config.
+
+    ``edits`` replace more of its lines (old text → new text).
+    """
     text = EXAMPLE_CONFIG.read_text("utf-8")
     hop = next_hop or f"maildir:{tmp / 'maildir'}"
     replacements = {
         'listen = ["127.0.0.1:10025"]': f'listen = ["{listen}"]',
         'next_hop = "maildir:../var/tour/maildir"': f'next_hop = "{hop}"',
-        'url = "sqlite:../var/tour/consent.db"': f'url = "sqlite:{tmp / "consent.db"}"',
+        'url = "sqlite:../var/tour/consent.db"': f'url = "sqlite:{store or tmp / "consent.db"}"',
         'file = "../var/tour/decisions.log"': f'file = "{tmp / "decisions.log"}"',
     }
+    replacements.update(edits or {})
     for old, new in replacements.items():
         assert old in text, f"deploy/example.toml no longer has {old!r}"
         text = text.replace(old, new)

@@ -1,0 +1,342 @@
+"""The whole path over real sockets: SMTP in, decide per recipient, relay, DSN, log.
+
+Every case of shared/examples/cases.toml goes through a running gateway with
+the shipped example config, sent by smtplib with the sender's SMTP AUTH.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.config import Config, load
+from gateway.service import Gateway
+from gateway.smtp import start_server
+from gateway.store import open_store
+from gateway.store.importer import import_file
+from tests.cases import CASES, CASES_FILE, EXAMPLE_CONFIG, WORLD, Case, case_id, example_config
+from tests.peers import free_port, recording_sink, smtp_sink, swaks
+from tests.smtpclient import maildir_messages, send
+
+PASSWORDS = {"ogiya": "ogiya-secret", "hikari": "hikari-secret", "minato": "minato-secret"}
+
+
+@pytest.fixture(scope="module")
+def consent_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "consent.db"
+    store = open_store(f"sqlite:{path}")
+    try:
+        assert import_file(store, CASES_FILE) == len(load_world_consent())
+    finally:
+        store.close()
+    return path
+
+
+def load_world_consent() -> list[dict[str, Any]]:
+    return list(WORLD["consent"])
+
+
+@dataclass
+class Running:
+    config: Config
+    port: int
+    tmp: Path
+
+    @property
+    def maildir(self) -> Path:
+        return self.tmp / "maildir"
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        path = self.tmp / "decisions.log"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+@asynccontextmanager
+async def gateway(tmp: Path, store: Path, **kwargs: Any) -> AsyncIterator[Running]:
+    port = free_port()
+    config = load(example_config(tmp, listen=f"127.0.0.1:{port}", store=store, **kwargs))
+    service = Gateway.open(config)
+    server = await start_server(config, service)
+    try:
+        yield Running(config, port, tmp)
+    finally:
+        await server.close()
+        await service.close()
+
+
+def domain_of(case: Case) -> str:
+    return load(EXAMPLE_CONFIG).senders[case.sender].from_domains[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+async def test_case_over_smtp(case: Case, tmp_path: Path, consent_db: Path) -> None:
+    raw = case.path.read_bytes()
+    bounce = f"bounce@{domain_of(case)}"
+    async with gateway(tmp_path, consent_db) as gw:
+        t = await send(
+            gw.port, bounce, list(case.outcome), raw, case.sender, PASSWORDS[case.sender]
+        )
+
+    assert t.data is not None
+    code, text = t.data
+    delivered = maildir_messages(gw.maildir)
+    copies = {m["Delivered-To"]: m for m in delivered if m["Delivered-To"] != bounce}
+    if case.passed:
+        assert code == 250, text
+        assert set(copies) == case.passed
+        for m in copies.values():
+            header = m["X-Tokuden-Decision"]
+            assert f"outcome=pass; category={case.category}" in header
+            assert header.split(";")[0] in text  # the client's reply names the decision id
+    else:
+        assert code == 550, text
+        assert text.startswith("5.7.1 Blocked by policy [")
+        for rule in case.rules:
+            assert rule in text.split("]")[0]
+        assert delivered == []
+
+    dsns = [m for m in delivered if m["Delivered-To"] == bounce]
+    if case.passed and case.blocked:
+        [dsn] = dsns
+        assert dsn.get_content_type() == "multipart/report"
+        status = dsn.get_payload()[1].as_string()
+        for address in case.blocked:
+            assert f"Final-Recipient: rfc822; {address}" in status
+        for address in case.passed:
+            assert address not in status
+    else:
+        assert dsns == []
+
+    [line] = gw.log_lines()
+    assert line["category"] == case.category
+    assert {a: r["outcome"] for a, r in line["recipients"].items()} == case.outcome
+    found = {f["rule"] for f in line["findings"]}
+    assert set(case.rules) <= found
+    assert not set(case.not_rules) & found
+    assert line["sender_profile"] == case.sender
+    assert line["auth_user"] == case.sender
+    assert line["reply"].startswith(str(code))
+
+
+def case_file(prefix: str) -> bytes:
+    return next(c for c in CASES if c.file.startswith(prefix)).path.read_bytes()
+
+
+async def test_swaks_unauthenticated_from_loopback_is_matched_by_from_domain(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    async with gateway(tmp_path, consent_db) as gw:
+        out = await swaks(
+            "--server",
+            f"127.0.0.1:{gw.port}",
+            "--from",
+            "news@ogiya.example",
+            "--to",
+            "yoshida@example.jp",
+            "--data",
+            str(CASES[1].path),
+        )
+    assert "<** 550 5.7.1 Blocked by policy [D2" in out.output
+    [line] = gw.log_lines()
+    assert line["sender_profile"] == "ogiya"
+    assert line["auth_user"] is None
+
+
+async def test_untrusted_unauthenticated_client_cannot_relay(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    # 127.0.0.1 is outside the trusted networks of this config: to the gateway it is a stranger.
+    edits = {'trusted_networks = ["127.0.0.0/8", "::1/128"]': 'trusted_networks = ["192.0.2.0/24"]'}
+    async with gateway(tmp_path, consent_db, edits=edits) as gw:
+        t = await send(gw.port, "news@ogiya.example", ["yoshida@example.jp"], case_file("01_"))
+    assert t.rcpt["yoshida@example.jp"] == (550, "5.7.1 Relay access denied")
+    assert t.data is None
+    assert maildir_messages(gw.maildir) == []
+
+
+async def test_unknown_sender_is_refused_naming_the_domains(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    mail = b"From: a@stranger.example\r\nTo: yoshida@example.jp\r\nSubject: x\r\n\r\nhello\r\n"
+    async with gateway(tmp_path, consent_db) as gw:
+        t = await send(gw.port, "a@stranger.example", ["yoshida@example.jp"], mail)
+    assert t.data is not None
+    assert t.data[0] == 550
+    assert "No sender profile for envelope sender a@stranger.example" in t.data[1]
+
+
+async def test_next_hop_smtp_sink_accepts_then_client_gets_250(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    with smtp_sink() as sink:
+        async with gateway(tmp_path, consent_db, next_hop=sink.url) as gw:
+            t = await send(
+                gw.port,
+                "b@ogiya.example",
+                ["yoshida@example.jp"],
+                case_file("01_"),
+                "ogiya",
+                "ogiya-secret",
+            )
+        [relayed] = sink.messages()
+    assert t.data is not None and t.data[0] == 250, t.data
+    # smtp-sink dumps with LF, its own trace headers first and a blank line last;
+    # after our header comes the original.
+    relayed_tail = relayed.split(b"\nX-Tokuden-Decision: ", 1)[1].split(b"\n", 1)[1]
+    assert relayed_tail.rstrip(b"\n") == case_file("01_").replace(b"\r\n", b"\n").rstrip(b"\n")
+    [line] = gw.log_lines()
+    assert line["next_hop"].startswith("250")
+
+
+async def test_next_hop_4xx_gives_451_and_nothing_is_delivered(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    with smtp_sink("-r", "RCPT") as sink:
+        async with gateway(tmp_path, consent_db, next_hop=sink.url) as gw:
+            t = await send(
+                gw.port,
+                "b@ogiya.example",
+                ["yoshida@example.jp"],
+                case_file("01_"),
+                "ogiya",
+                "ogiya-secret",
+            )
+        assert sink.messages() == []
+    assert t.data is not None
+    assert t.data[0] == 451 and t.data[1].startswith("4.4.0"), t.data
+
+
+async def test_next_hop_down_gives_451_and_nothing_is_delivered(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    async with gateway(tmp_path, consent_db, next_hop=f"smtp://127.0.0.1:{free_port()}") as gw:
+        t = await send(
+            gw.port,
+            "b@ogiya.example",
+            ["yoshida@example.jp"],
+            case_file("01_"),
+            "ogiya",
+            "ogiya-secret",
+        )
+    assert t.data is not None
+    assert t.data[0] == 451 and t.data[1].startswith("4.4.1"), t.data
+    [line] = gw.log_lines()
+    assert line["reply"].startswith("451 4.4.1")
+
+
+async def test_next_hop_5xx_is_passed_back(tmp_path: Path, consent_db: Path) -> None:
+    async with (
+        recording_sink(data_reply="554 5.6.0 Content refused by the next hop") as (
+            sink,
+            url,
+        ),
+        gateway(tmp_path, consent_db, next_hop=url) as gw,
+    ):
+        t = await send(
+            gw.port,
+            "b@ogiya.example",
+            ["yoshida@example.jp"],
+            case_file("01_"),
+            "ogiya",
+            "ogiya-secret",
+        )
+    assert t.data is not None
+    assert t.data[0] == 554 and t.data[1].startswith("5.6.0 Content refused by the next hop")
+    assert sink.received == []
+
+
+async def test_a_failing_store_gives_451_not_a_pass(tmp_path: Path, consent_db: Path) -> None:
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(consent_db.read_bytes())
+    async with gateway(tmp_path, broken) as gw:
+        with sqlite3.connect(broken) as db:
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+                db.execute(f"DROP TABLE {table}")
+        t = await send(
+            gw.port,
+            "b@ogiya.example",
+            ["yoshida@example.jp"],
+            case_file("01_"),
+            "ogiya",
+            "ogiya-secret",
+        )
+    assert t.data == (451, "4.3.0 Temporary failure while checking the message, try again later")
+    assert maildir_messages(gw.maildir) == []
+    [line] = gw.log_lines()
+    assert line["stage"] == "data" and line["error"]
+
+
+async def test_a_failing_policy_gives_451(tmp_path: Path, consent_db: Path) -> None:
+    edits = {'use = "display"': 'use = "tests.sample_policies:Broken"'}
+    async with gateway(tmp_path, consent_db, edits=edits) as gw:
+        t = await send(
+            gw.port,
+            "b@ogiya.example",
+            ["yoshida@example.jp"],
+            case_file("01_"),
+            "ogiya",
+            "ogiya-secret",
+        )
+    assert t.data is not None and t.data[0] == 451
+    assert maildir_messages(gw.maildir) == []
+    assert "policy 'broken' failed" in gw.log_lines()[0]["error"]
+
+
+async def test_category_header_decides_and_is_stripped(tmp_path: Path, consent_db: Path) -> None:
+    # 02 lacks the opt-out items; declared as non-advertising it owes none (LAW.md S1).
+    raw = b"X-Tokuden-Category: non_advertising\r\n" + case_file("02_")
+    async with gateway(tmp_path, consent_db) as gw:
+        t = await send(
+            gw.port, "b@ogiya.example", ["suzuki@example.jp"], raw, "ogiya", "ogiya-secret"
+        )
+    assert t.data is not None and t.data[0] == 250, t.data
+    [m] = maildir_messages(gw.maildir)
+    assert m["X-Tokuden-Category"] is None
+    assert "category=non_advertising" in m["X-Tokuden-Decision"]
+    assert gw.log_lines()[0]["classified_by"] == "header"
+
+
+async def test_marketing_only_profile_refuses_each_recipient_at_rcpt(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    edits = {
+        'auth = { ogiya = "ogiya-secret" }': (
+            'auth = { ogiya = "ogiya-secret" }\nmarketing_only = true'
+        )
+    }
+    rcpts = ["yoshida@example.jp", "tanaka@example.jp", "suzuki@example.jp"]
+    async with gateway(tmp_path, consent_db, edits=edits) as gw:
+        t = await send(gw.port, "b@ogiya.example", rcpts, case_file("01_"), "ogiya", "ogiya-secret")
+    assert t.rcpt["yoshida@example.jp"][0] == 250
+    assert t.rcpt["tanaka@example.jp"][0] == 550
+    assert t.rcpt["tanaka@example.jp"][1].startswith("5.7.1 Blocked by policy [O1]")
+    assert t.rcpt["suzuki@example.jp"][1].startswith("5.7.1 Blocked by policy [C1]")
+    assert t.data is not None and t.data[0] == 250
+    assert [m["Delivered-To"] for m in maildir_messages(gw.maildir)] == ["yoshida@example.jp"]
+    lines = gw.log_lines()
+    assert [line.get("stage") for line in lines] == ["rcpt", "rcpt", None]
+
+
+async def test_relayed_copy_is_the_original_bytes_after_the_decision_header(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    raw = case_file("09_")  # Shift_JIS 8bit text part: bytes must survive untouched
+    async with gateway(tmp_path, consent_db) as gw:
+        await send(
+            gw.port, "b@minato.example", ["yoshida@example.jp"], raw, "minato", "minato-secret"
+        )
+    [path] = (gw.maildir / "new").iterdir()
+    stored = path.read_bytes()
+    body = stored.split(b"X-Tokuden-Decision: ", 1)[1].split(b"\n", 1)[1]
+    assert body.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    assert message_from_bytes(stored)["Return-Path"] == "<b@minato.example>"
