@@ -35,6 +35,13 @@ def normalize(addr: str) -> str:
     return result
 
 
+def normalize_domain(domain: str) -> str:
+    """A domain as lower-case A-labels; one trailing dot (a fully qualified name) is dropped."""
+    text = domain.strip()
+    name = text[:-1] if text.endswith(".") else text
+    return _a_label(domain, name)
+
+
 def domain_of(addr: str) -> str:
     """The normalised domain of ``addr`` (what SPF, DMARC and sender profiles match on)."""
     return normalize(addr).rpartition("@")[2]
@@ -52,13 +59,14 @@ def _fault(text: str, local: str, at: str, domain: str) -> str:
     return ""
 
 
-def _a_label(addr: str, domain: str) -> str:
+def _a_label(given: str, domain: str) -> str:
+    """``domain`` as lower-case A-labels; faults quote ``given``, the text as the user wrote it."""
     try:
         ascii_domain = domain.lower().encode("idna").decode("ascii")
         ascii_domain.encode("ascii").decode("idna")  # rejects malformed xn-- labels
     except UnicodeError:
-        raise AddressError(f"{addr!r}: domain {domain!r} is not valid IDNA") from None
+        raise AddressError(f"{given!r}: domain {domain!r} is not valid IDNA") from None
     for label in ascii_domain.split("."):
         if not _LABEL.match(label):
-            raise AddressError(f"{addr!r}: domain {domain!r} has a bad label {label!r}")
+            raise AddressError(f"{given!r}: domain {domain!r} has a bad label {label!r}")
     return ascii_domain

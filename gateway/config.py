@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gateway.address import AddressError, normalize_domain
 from gateway.profile import Category, Mode, SenderProfile
 
 ENV_VAR = "TOKUDEN_CONFIG"
@@ -320,7 +321,12 @@ class _Reader:
                     f"{key}.auth.{user}", f"user already belongs to senders.{seen_users[user]}"
                 )
             seen_users[user] = name
-        domains = tuple(d.lower().rstrip(".") for d in self.strings(t, f"{key}.from_domains"))
+        domains = []
+        for i, d in enumerate(self.strings(t, f"{key}.from_domains")):
+            try:
+                domains.append(normalize_domain(d))
+            except AddressError as exc:
+                raise self.fail(f"{key}.from_domains[{i}]", str(exc)) from None
         names = self.strings(t, f"{key}.names")
         return SenderProfile(
             name=name,
@@ -331,7 +337,7 @@ class _Reader:
             optout_address=self.get(t, f"{key}.optout_address", str, None),
             contact=self.strings(t, f"{key}.contact"),
             info_url=self.get(t, f"{key}.info_url", str, None),
-            from_domains=domains,
+            from_domains=tuple(domains),
             auth_users=dict(auth),
             mode=Mode(mode),
             default_category=Category(category)

@@ -46,3 +46,16 @@ class ConsentRecord:
     @property
     def opted_out(self) -> bool:
         return self.opted_out_at is not None
+
+    @property
+    def barred_by(self) -> str | None:
+        """The LAW.md id that forbids advertising despite this record, if any.
+
+        O1: the recipient opted out, whatever the basis. C4: the address was
+        published together with a refusal of advertising mail.
+        """
+        if self.opted_out:
+            return "O1"
+        if self.basis is Basis.PUBLISHED and self.refusal_displayed:
+            return "C4"
+        return None

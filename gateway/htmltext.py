@@ -16,6 +16,9 @@ from lxml import etree, html
 _INVISIBLE_TAGS = frozenset(
     ("script", "style", "head", "title", "template", "meta", "link", "object", "iframe")
 )
+# <hr> as a reader sees it: a rule between two blocks (the display policy stops there).
+RULE_LINE = "――――――――――"
+
 _BLOCK_TAGS = frozenset(
     (
         "address",
@@ -221,6 +224,8 @@ class _Renderer:
             tag = node.tag
             if tag in _BLOCK_TAGS:
                 self.block_break()
+                if tag == "hr":
+                    self.out.append(RULE_LINE + "\n")
             elif tag in _CELL_TAGS:
                 self.emit(" ")
             elif tag == "br":

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gateway.address import AddressError, normalize_domain
+
 
 class Category(StrEnum):
     """What a mail is, for the law (LAW.md S1, O3)."""
@@ -40,3 +42,25 @@ class SenderProfile:
     mode: Mode = Mode.MONITOR
     default_category: Category | None = None
     marketing_only: bool = False
+
+    def owns_domain(self, domain: str) -> bool:
+        """True for one of ``from_domains`` or a subdomain of one, on a label boundary (A5).
+
+        ``ogiya.example`` owns ``mail.ogiya.example``, not ``ogiya.example.evil.test``
+        nor ``evilogiya.example``; Unicode and A-label spellings are one domain.
+        """
+        try:
+            name = normalize_domain(domain)
+        except AddressError:
+            return False
+        return any(name == own or name.endswith("." + own) for own in _owned(self.from_domains))
+
+
+def _owned(domains: tuple[str, ...]) -> list[str]:
+    owned = []
+    for domain in domains:
+        try:
+            owned.append(normalize_domain(domain))
+        except AddressError:
+            continue
+    return owned

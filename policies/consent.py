@@ -14,7 +14,6 @@ from typing import Any
 
 from gateway.api import (
     Action,
-    Basis,
     Category,
     ConsentRecord,
     Finding,
@@ -29,7 +28,9 @@ class ConsentPolicy:
     name = "consent"
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        """The policy has no options; the signature is the Policy API's."""
+        """The policy has no options: a table given to it is a mistake worth reporting."""
+        if options:
+            raise ValueError(f"takes no options, got: {', '.join(sorted(options))}")
 
     def check(self, message: ParsedMessage, context: PolicyContext) -> list[Finding]:
         """Consent does not depend on the body: the same judgement as at RCPT time."""
@@ -83,27 +84,33 @@ def _no_basis(addr: str, sender: str, foreign: ConsentRecord | None = None) -> F
 def _advertising(addr: str, sender: str, record: ConsentRecord | None) -> Finding | None:
     if record is None:
         return _no_basis(addr, sender)
-    if record.opted_out:
-        return Finding(
-            rule="O1",
-            code="consent.opted_out",
-            action=Action.BLOCK,
-            message="recipient has asked to stop advertising mail from this sender",
-            message_ja="受信者はこの送信者からの広告メールの配信停止を求めています",
-            recipients=(addr,),
-            evidence=_evidence(record),
-        )
-    if record.basis is Basis.PUBLISHED and record.refusal_displayed:
-        return Finding(
-            rule="C4",
-            code="consent.published_refusal",
-            action=Action.BLOCK,
-            message="the address was published together with a refusal of advertising mail",
-            message_ja="公表されたアドレスに特定電子メールの送信拒否が表示されています",
-            recipients=(addr,),
-            evidence=_evidence(record),
-        )
-    return None
+    barred = record.barred_by
+    if barred is None:
+        return None
+    code, message, message_ja = _BARRED[barred]
+    return Finding(
+        rule=barred,
+        code=code,
+        action=Action.BLOCK,
+        message=message,
+        message_ja=message_ja,
+        recipients=(addr,),
+        evidence=_evidence(record),
+    )
+
+
+_BARRED = {
+    "O1": (
+        "consent.opted_out",
+        "recipient has asked to stop advertising mail from this sender",
+        "受信者はこの送信者からの広告メールの配信停止を求めています",
+    ),
+    "C4": (
+        "consent.published_refusal",
+        "the address was published together with a refusal of advertising mail",
+        "公表されたアドレスに特定電子メールの送信拒否が表示されています",
+    ),
+}
 
 
 def _evidence(record: ConsentRecord) -> str:

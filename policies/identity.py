@@ -19,7 +19,9 @@ class IdentityPolicy:
     name = "identity"
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        """The policy has no options; the signature is the Policy API's."""
+        """The policy has no options: a table given to it is a mistake worth reporting."""
+        if options:
+            raise ValueError(f"takes no options, got: {', '.join(sorted(options))}")
 
     def check(self, message: ParsedMessage, context: PolicyContext) -> list[Finding]:
         profile = context.profile
@@ -37,8 +39,8 @@ class IdentityPolicy:
                     evidence,
                 )
             ]
-        domain = _domain(address.rpartition("@")[2]) if "@" in address else None
-        if domain is None:
+        domain = address.rpartition("@")[2]
+        if not domain or domain.startswith("["):
             return [
                 _a5(
                     "identity.from_missing",
@@ -47,8 +49,7 @@ class IdentityPolicy:
                     evidence,
                 )
             ]
-        owned = {d for d in map(_domain, profile.from_domains) if d is not None}
-        if any(domain == d or domain.endswith("." + d) for d in owned):
+        if profile.owns_domain(domain):
             return []
         return [
             _a5(
@@ -69,14 +70,3 @@ def _a5(code: str, message: str, message_ja: str, evidence: str) -> Finding:
         message_ja=message_ja,
         evidence=evidence,
     )
-
-
-def _domain(name: str) -> str | None:
-    """One spelling per domain (lower-case A-labels, no trailing dot), None if it is no domain."""
-    text = name.strip().removesuffix(".")
-    if not text or text.startswith("[") or any(not label for label in text.split(".")):
-        return None
-    try:
-        return text.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None

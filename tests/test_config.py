@@ -44,6 +44,13 @@ def test_shipped_example_config_is_valid_and_resolves_paths_beside_it() -> None:
     assert config.relay.next_hop == f"maildir:{EXAMPLE_CONFIG.parent / '../var/tour/maildir'}"
 
 
+def test_from_domains_are_stored_as_lower_case_a_labels() -> None:
+    config = parse(
+        "[senders.a]\nfrom_domains = ['Ogiya.Example.', '扇屋.example']\n", "t.toml", Path("/")
+    )
+    assert config.senders["a"].from_domains == ("ogiya.example", "xn--ogt12l.example")
+
+
 def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> None:
     config = parse("[senders.a]\nmarketing_only = true\n", "t.toml", Path("/"))
     assert config.senders["a"].mode is Mode.MONITOR
@@ -87,6 +94,11 @@ def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> 
             "t.toml: senders.b.auth.u: user already belongs to senders.a",
         ),
         ("[[policies]]\noptions = {}\n", "t.toml: policies[0].use: missing"),
+        (
+            "[senders.a]\nfrom_domains = ['ok.example', 'bad_label.example']\n",
+            "t.toml: senders.a.from_domains[1]: 'bad_label.example': domain 'bad_label.example' "
+            "has a bad label 'bad_label'",
+        ),
     ],
 )
 def test_faults_name_file_key_and_what_is_wrong(text: str, message: str) -> None:

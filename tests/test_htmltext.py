@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.htmltext import hidden_rules, hides, render
+from gateway.htmltext import RULE_LINE, hidden_rules, hides, render
 
 
 def test_block_elements_become_lines() -> None:
@@ -112,3 +112,12 @@ def test_deep_nesting_keeps_text() -> None:
     # libxml2's default limit (256 levels) would drop the whole document.
     html = "<div>" * 1000 + "deep" + "</div>" * 1000 + "<p>after</p>"
     assert render(html).text == "deep\nafter"
+
+
+def test_hr_is_a_rule_line_between_blocks() -> None:
+    rendered = render("<p>sale https://shop.example/sale</p><hr><p>配信停止はこちら</p>")
+    assert rendered.text.splitlines() == [
+        "sale https://shop.example/sale",
+        RULE_LINE,
+        "配信停止はこちら",
+    ]

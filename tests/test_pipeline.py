@@ -54,6 +54,14 @@ def test_bad_dotted_paths_are_config_errors(use: str, fault: str) -> None:
         load_policies([PolicySpec(use)])
 
 
+def test_options_a_policy_does_not_take_are_config_errors() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_policies([PolicySpec("consent", {"strict": True})], "t.toml")
+    assert str(err.value) == (
+        "t.toml: policies[0].use: 'consent' rejected its options: takes no options, got: strict"
+    )
+
+
 async def test_a_third_party_async_policy_runs_with_its_options(store) -> None:  # type: ignore[no-untyped-def]
     policies = load_policies(
         [PolicySpec("tests.sample_policies:SubjectMustNotShout", {"word": "FREE"})]

@@ -89,11 +89,16 @@ def run_show(args: argparse.Namespace) -> int:
 
 def verdict(record: ConsentRecord) -> tuple[bool, str]:
     """Whether ``record`` lets its sender send advertising, and the LAW.md reason."""
-    if record.opted_out:
-        return False, "O1: the recipient asked to stop advertising mail from this sender"
-    if record.basis is Basis.PUBLISHED and record.refusal_displayed:
-        return False, "C4: the published address says it refuses advertising mail"
+    barred = record.barred_by
+    if barred is not None:
+        return False, f"{barred}: {_BARRED_TEXT[barred]}"
     return True, f"{record.basis.rule}: {_BASIS_TEXT[record.basis]}"
+
+
+_BARRED_TEXT = {
+    "O1": "the recipient asked to stop advertising mail from this sender",
+    "C4": "the published address says it refuses advertising mail",
+}
 
 
 def _as_text(record: ConsentRecord) -> str:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import Any
 
 from gateway.commands import add_config_argument
 from gateway.config import Config, load
-
-if TYPE_CHECKING:
-    from gateway.service import Gateway
 
 
 def register(sub: Any) -> None:
@@ -21,31 +19,45 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_serve(load(args.config)))
+
+
+async def _serve(config: Config) -> int:
     # Imported here so that check and consent do not pay for the SMTP stack.
     from gateway.service import Gateway
-
-    config = load(args.config)
-    gateway = Gateway.open(config)
-    asyncio.run(_serve(config, gateway))
-    return 0
-
-
-async def _serve(config: Config, gateway: Gateway) -> None:
     from gateway.smtp import start_server
+    from gateway.store import StoreError
 
+    try:
+        gateway = Gateway.open(config)
+    except (StoreError, OSError) as exc:
+        return _fail(f"cannot start: {exc}")
+    try:
+        server = await start_server(config, gateway)
+    except OSError as exc:
+        await gateway.close()
+        where = ", ".join(str(listener) for listener in config.server.listen)
+        return _fail(f"cannot listen on {where}: {exc.strerror or exc}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    server = await start_server(config, gateway)
-    listening = ", ".join(str(listener) for listener in config.server.listen)
+    where = ", ".join(f"{config.server.listen[0].host}:{port}" for port in server.ports)
     print(
-        f"tokuden: listening on {listening} (config: {config.source}; "
+        f"tokuden: listening on {where} (config: {config.source}; "
         f"next hop: {config.relay.next_hop})",
         flush=True,
     )
     try:
         await stop.wait()
+        print("tokuden: stopping: finishing messages in flight", flush=True)
     finally:
         await server.close()
         await gateway.close()
+    print("tokuden: stopped", flush=True)
+    return 0
+
+
+def _fail(reason: str) -> int:
+    print(f"tokuden: {reason}", file=sys.stderr)
+    return 2
