@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from typing import Any
@@ -37,7 +38,8 @@ async def _serve(config: Config) -> int:
     except OSError as exc:
         await gateway.close()
         where = ", ".join(str(listener) for listener in config.server.listen)
-        return _fail(f"cannot listen on {where}: {exc.strerror or exc}")
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        return _fail(f"cannot listen on {where}: {reason}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
