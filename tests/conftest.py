@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from gateway.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -15,3 +18,11 @@ if not (SHARED / "examples" / "cases.toml").is_file():
         f"the shared folder is missing: expected {SHARED} beside the checkout "
         "(it holds LAW.md, examples/ and corpora/)"
     )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    """An empty SQLite consent store of this test's own."""
+    s = SqliteStore(tmp_path / "consent.db")
+    yield s
+    s.close()

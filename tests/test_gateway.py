@@ -24,7 +24,7 @@ from gateway.store import open_store
 from gateway.store.importer import import_file
 from tests.cases import CASES, CASES_FILE, EXAMPLE_CONFIG, WORLD, Case, case_id, example_config
 from tests.peers import free_port, recording_sink, smtp_sink, swaks
-from tests.smtpclient import maildir_messages, send
+from tests.smtpclient import Transcript, maildir_messages, send
 
 PASSWORDS = {"ogiya": "ogiya-secret", "hikari": "hikari-secret", "minato": "minato-secret"}
 
@@ -132,6 +132,18 @@ def case_file(prefix: str) -> bytes:
     return next(c for c in CASES if c.file.startswith(prefix)).path.read_bytes()
 
 
+async def send_compliant_ad(gw: Running) -> Transcript:
+    """Case 01 (compliant, consented) as ogiya: it passes unless the path under test fails."""
+    return await send(
+        gw.port,
+        "b@ogiya.example",
+        ["yoshida@example.jp"],
+        case_file("01_"),
+        "ogiya",
+        "ogiya-secret",
+    )
+
+
 async def test_swaks_unauthenticated_from_loopback_is_matched_by_from_domain(
     tmp_path: Path, consent_db: Path
 ) -> None:
@@ -180,14 +192,7 @@ async def test_next_hop_smtp_sink_accepts_then_client_gets_250(
 ) -> None:
     with smtp_sink() as sink:
         async with gateway(tmp_path, consent_db, next_hop=sink.url) as gw:
-            t = await send(
-                gw.port,
-                "b@ogiya.example",
-                ["yoshida@example.jp"],
-                case_file("01_"),
-                "ogiya",
-                "ogiya-secret",
-            )
+            t = await send_compliant_ad(gw)
         [relayed] = sink.messages()
     assert t.data is not None and t.data[0] == 250, t.data
     # smtp-sink dumps with LF, its own trace headers first and a blank line last;
@@ -203,14 +208,7 @@ async def test_next_hop_4xx_gives_451_and_nothing_is_delivered(
 ) -> None:
     with smtp_sink("-r", "RCPT") as sink:
         async with gateway(tmp_path, consent_db, next_hop=sink.url) as gw:
-            t = await send(
-                gw.port,
-                "b@ogiya.example",
-                ["yoshida@example.jp"],
-                case_file("01_"),
-                "ogiya",
-                "ogiya-secret",
-            )
+            t = await send_compliant_ad(gw)
         assert sink.messages() == []
     assert t.data is not None
     assert t.data[0] == 451 and t.data[1].startswith("4.4.0"), t.data
@@ -220,14 +218,7 @@ async def test_next_hop_down_gives_451_and_nothing_is_delivered(
     tmp_path: Path, consent_db: Path
 ) -> None:
     async with gateway(tmp_path, consent_db, next_hop=f"smtp://127.0.0.1:{free_port()}") as gw:
-        t = await send(
-            gw.port,
-            "b@ogiya.example",
-            ["yoshida@example.jp"],
-            case_file("01_"),
-            "ogiya",
-            "ogiya-secret",
-        )
+        t = await send_compliant_ad(gw)
     assert t.data is not None
     assert t.data[0] == 451 and t.data[1].startswith("4.4.1"), t.data
     [line] = gw.log_lines()
@@ -242,14 +233,7 @@ async def test_next_hop_5xx_is_passed_back(tmp_path: Path, consent_db: Path) -> 
         ),
         gateway(tmp_path, consent_db, next_hop=url) as gw,
     ):
-        t = await send(
-            gw.port,
-            "b@ogiya.example",
-            ["yoshida@example.jp"],
-            case_file("01_"),
-            "ogiya",
-            "ogiya-secret",
-        )
+        t = await send_compliant_ad(gw)
     assert t.data is not None
     assert t.data[0] == 554 and t.data[1].startswith("5.6.0 Content refused by the next hop")
     assert sink.received == []
@@ -262,14 +246,7 @@ async def test_a_failing_store_gives_451_not_a_pass(tmp_path: Path, consent_db: 
         with sqlite3.connect(broken) as db:
             for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
                 db.execute(f"DROP TABLE {table}")
-        t = await send(
-            gw.port,
-            "b@ogiya.example",
-            ["yoshida@example.jp"],
-            case_file("01_"),
-            "ogiya",
-            "ogiya-secret",
-        )
+        t = await send_compliant_ad(gw)
     assert t.data == (451, "4.3.0 Temporary failure while checking the message, try again later")
     assert maildir_messages(gw.maildir) == []
     [line] = gw.log_lines()
@@ -279,14 +256,7 @@ async def test_a_failing_store_gives_451_not_a_pass(tmp_path: Path, consent_db: 
 async def test_a_failing_policy_gives_451(tmp_path: Path, consent_db: Path) -> None:
     edits = {'use = "display"': 'use = "tests.sample_policies:Broken"'}
     async with gateway(tmp_path, consent_db, edits=edits) as gw:
-        t = await send(
-            gw.port,
-            "b@ogiya.example",
-            ["yoshida@example.jp"],
-            case_file("01_"),
-            "ogiya",
-            "ogiya-secret",
-        )
+        t = await send_compliant_ad(gw)
     assert t.data is not None and t.data[0] == 451
     assert maildir_messages(gw.maildir) == []
     assert "policy 'broken' failed" in gw.log_lines()[0]["error"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gateway.api import Action, Envelope
@@ -11,20 +9,13 @@ from gateway.config import ConfigError, PolicySpec
 from gateway.message import parse
 from gateway.pipeline import Pipeline, PolicyFailure, load_policies
 from gateway.profile import SenderProfile
-from gateway.store import open_store
+from gateway.store.sqlite import SqliteStore
 
 PROFILE = SenderProfile(
     name="ogiya", consignor="扇屋商店", names=("扇屋商店",), from_domains=("ogiya.example",)
 )
 MAIL = parse(b"From: news@ogiya.example\r\nTo: a@example.jp\r\nSubject: FREE wine\r\n\r\nhello\r\n")
 ENVELOPE = Envelope("bounce@ogiya.example", ("a@example.jp",))
-
-
-@pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = open_store(f"sqlite:{tmp_path / 'c.db'}")
-    yield s
-    s.close()
 
 
 def test_builtins_load_by_entry_point_name_in_config_order() -> None:
@@ -62,7 +53,7 @@ def test_options_a_policy_does_not_take_are_config_errors() -> None:
     )
 
 
-async def test_a_third_party_async_policy_runs_with_its_options(store) -> None:  # type: ignore[no-untyped-def]
+async def test_a_third_party_async_policy_runs_with_its_options(store: SqliteStore) -> None:
     policies = load_policies(
         [PolicySpec("tests.sample_policies:SubjectMustNotShout", {"word": "FREE"})]
     )
@@ -75,13 +66,13 @@ async def test_a_third_party_async_policy_runs_with_its_options(store) -> None: 
     )
 
 
-async def test_a_policy_that_raises_is_a_failure_not_a_pass(store) -> None:  # type: ignore[no-untyped-def]
+async def test_a_policy_that_raises_is_a_failure_not_a_pass(store: SqliteStore) -> None:
     policies = load_policies([PolicySpec("tests.sample_policies:Broken")])
     with pytest.raises(PolicyFailure, match="policy 'broken' failed: RuntimeError: lookup service"):
         await Pipeline(policies, store).evaluate(MAIL, PROFILE, ENVELOPE)
 
 
-async def test_consent_facts_reach_the_policies_for_every_recipient(store) -> None:  # type: ignore[no-untyped-def]
+async def test_consent_facts_reach_the_policies_for_every_recipient(store: SqliteStore) -> None:
     evaluation = await Pipeline(load_policies([PolicySpec("consent")]), store).evaluate(
         MAIL, PROFILE, ENVELOPE
     )

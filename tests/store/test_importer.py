@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,6 @@ from tests.conftest import DATA, SHARED
 CASES = SHARED / "examples" / "cases.toml"
 CONSENT = DATA / "consent"
 JST = timezone(timedelta(hours=9))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "consent.db")
-    yield s
-    s.close()
 
 
 def _time(table: dict[str, Any], key: str) -> datetime | None:

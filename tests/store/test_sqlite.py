@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,13 +14,6 @@ from gateway.store import StoreError, open_store
 from gateway.store.sqlite import CHUNK, MIGRATIONS, SqliteStore
 
 JST = timezone(timedelta(hours=9))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "consent.db")
-    yield s
-    s.close()
 
 
 def full_record() -> ConsentRecord:
