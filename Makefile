@@ -1,11 +1,12 @@
 # The two commands of README.md:
 #   make serve   set up a virtualenv and run the gateway on its embedded default
 #   make test    set up everything the tests need and run lint, types and the suite
+# and: make install (the virtualenv only), make peers (the test peers), make clean.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test lint peers clean
+.PHONY: install serve test lint peers clean
 
 $(BIN)/tokuden: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,8 @@ $(BIN)/tokuden: pyproject.toml
 $(VENV)/.test-deps: $(BIN)/tokuden
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+install: $(BIN)/tokuden
 
 serve: $(BIN)/tokuden
 	$(BIN)/tokuden serve $(ARGS)

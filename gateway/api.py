@@ -57,7 +57,7 @@ class Finding:
     rule: str
     code: str  # stable, dotted: "display.optout_missing"
     action: Action
-    message: str  # one line, English
+    message: str  # one line, English, ASCII: it is quoted in SMTP replies (RFC 5321)
     message_ja: str = ""  # one line, Japanese
     recipients: tuple[str, ...] | None = None  # None: the finding concerns every recipient
     evidence: str = ""  # the offending line, the looked-up record

@@ -152,8 +152,8 @@ class _Reader:
         return tuple(value)
 
     def path(self, value: str) -> Path:
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else self.base / p
+        """Relative to the config file's folder, with ``..`` folded away for readable logs."""
+        return Path(os.path.normpath(self.base / Path(value).expanduser()))
 
     def positive(self, table: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
         value = self.get(table, key, kind, default)
@@ -222,10 +222,12 @@ class _Reader:
     def listener(self, key: str, value: str) -> Listener:
         host, sep, port = value.rpartition(":")
         host = host.strip("[]")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not sep or not host or not port.isdigit():
             raise self.fail(
                 key, f"{value!r} is not host:port (e.g. 127.0.0.1:10025 or [::1]:10025)"
             )
+        if not 0 < int(port) < 65536:
+            raise self.fail(key, f"{value!r}: port {port} is not in 1-65535")
         return Listener(host, int(port))
 
     def relay(self, data: Mapping[str, Any]) -> RelayConfig:

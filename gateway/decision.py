@@ -24,6 +24,8 @@ class Outcome(StrEnum):
     BLOCK = "block"
 
 
+_ACTION_OF = {Outcome.BLOCK: Action.BLOCK, Outcome.ANNOTATE: Action.ANNOTATE}
+
 _SOFTENED = {
     Mode.ENFORCE: {Outcome.BLOCK: Outcome.BLOCK, Outcome.ANNOTATE: Outcome.ANNOTATE},
     Mode.ANNOTATE: {Outcome.BLOCK: Outcome.ANNOTATE, Outcome.ANNOTATE: Outcome.ANNOTATE},
@@ -40,8 +42,10 @@ class RecipientDecision:
 
     @property
     def rules(self) -> list[str]:
-        """Rule ids behind the outcome (block/annotate findings), in order, once each."""
-        return _rules(f for f in self.findings if f.action is not Action.LOG)
+        """Rule ids behind ``would``: the block findings of a block, the annotate ones of an
+        annotate, in order, once each. Log-only findings never count."""
+        wanted = _ACTION_OF.get(self.would)
+        return _rules(f for f in self.findings if f.action is wanted)
 
 
 @dataclass(frozen=True)
@@ -61,15 +65,21 @@ class Decision:
         return [a for a, r in self.recipients.items() if r.outcome is Outcome.BLOCK]
 
     @property
-    def header_outcome(self) -> Outcome:
-        """The outcome stamped on the relayed copy: annotate if any relayed recipient is."""
-        relayed = [self.recipients[a].outcome for a in self.relayed]
-        return Outcome.ANNOTATE if Outcome.ANNOTATE in relayed else Outcome.PASS
+    def header_rules(self) -> list[str]:
+        """The rules written into the relayed copy: message-wide findings only, none in monitor.
 
-    def rules(self, addresses: Iterable[str]) -> list[str]:
+        One copy goes to every relayed recipient, so what concerns one recipient (its
+        consent) stays in the log; monitor mode changes nothing in the mail.
+        """
+        if self.mode is Mode.MONITOR:
+            return []
         return _rules(
-            f for a in addresses for f in self.recipients[a].findings if f.action is not Action.LOG
+            f for f in self.findings if f.recipients is None and f.action is not Action.LOG
         )
+
+    @property
+    def header_outcome(self) -> Outcome:
+        return Outcome.ANNOTATE if self.header_rules else Outcome.PASS
 
 
 def new_id() -> str:

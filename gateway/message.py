@@ -1,7 +1,8 @@
 """The parsed message: one parse per mail, shared read-only by every policy.
 
-INTERFACE DRAFT — the message helper replaces the body of ``parse`` and may add
-helpers, but keeps these names and fields: policies are written against them.
+Its names and fields are part of the public policy API (re-exported by
+gateway.api). Parsing uses the fast compat32 policy and decodes every text part
+itself, whatever its charset label says; ``raw`` is never re-serialised.
 """
 
 from __future__ import annotations

@@ -239,7 +239,9 @@ class MaildirNextHop:
             names = await asyncio.to_thread(self._deliver, mail_from, rcpt_tos, data)
         except OSError as exc:
             raise TemporaryRelayError(None, f"maildir {self.path}: {exc}") from exc
-        return RelayResult(250, f"2.0.0 delivered to maildir {self.path} as {' '.join(names)}")
+        # The client sees this reply: no local path, and one line however many recipients.
+        copies = f"{len(names)} cop{'y' if len(names) == 1 else 'ies'}"
+        return RelayResult(250, f"2.0.0 delivered to maildir ({copies}), queued as {names[0]}")
 
     async def close(self) -> None:
         """Nothing is held open between messages."""

@@ -226,6 +226,11 @@ class Gateway:
         self._log(trace, session, mail_from, rcpts, reply)
         return reply
 
+    def refused(self, session: Session, mail_from: str, rcpt_tos: list[str], reply: Reply) -> None:
+        trace = _Trace()
+        trace.record["stage"] = "smtp"
+        self._log(trace, session, mail_from, rcpt_tos, reply)
+
     async def _relay(
         self, trace: _Trace, decision: Decision, message: ParsedMessage, mail_from: str, data: bytes
     ) -> Reply:
@@ -317,7 +322,7 @@ class Gateway:
 
 
 def _decision_header(decision: Decision) -> str:
-    rules = decision.rules(decision.relayed)
+    rules = decision.header_rules
     category = decision.classification.category.value
     value = f"{decision.id}; outcome={decision.header_outcome.value}; category={category}"
     return value + (f"; rules={','.join(rules)}" if rules else "")

@@ -64,6 +64,10 @@ class Service(Protocol):
         self, session: Session, mail_from: str, rcpt_tos: list[str], data: bytes
     ) -> Reply: ...
 
+    def refused(self, session: Session, mail_from: str, rcpt_tos: list[str], reply: Reply) -> None:
+        """A message refused by the protocol layer (too big): logged like any other."""
+        ...
+
 
 def plaintext_auth_allowed(peer: str, networks: Iterable[Network] = LOOPBACK) -> bool:
     """AUTH without TLS only from ``networks``: on loopback nobody can listen in.
@@ -180,6 +184,7 @@ class _Connection(SMTP):
         **options: Any,
     ) -> None:
         super().__init__(handler, **options)
+        self.handler = handler
         self.server = server
         self.plaintext_auth_networks = plaintext_auth_networks
         self.tk_session = Session(peer="")
@@ -201,6 +206,11 @@ class _Connection(SMTP):
 
     async def push(self, status: AnyStr) -> None:
         named = _AIOSMTPD_REPLIES.get(status) if isinstance(status, str) else None
+        if named is not None:
+            envelope = self.envelope
+            mail_from = envelope.mail_from or "" if envelope else ""
+            rcpts = list(envelope.rcpt_tos) if envelope else []
+            self.handler.gateway.refused(self.tk_session, mail_from, rcpts, named)
         await super().push(str(named) if named else status)
 
     @syntax("DATA")

@@ -46,6 +46,8 @@ def test_case_through_check(case: Case, config: Path) -> None:
     assert not set(case.not_rules) & found
     for address in case.blocked:
         assert result["recipients"][address]["rules"], f"{address} blocked without a rule"
+    # The English message is quoted in SMTP replies and DSNs, which are ASCII (RFC 5321 4.2).
+    assert all(f["message"].isascii() for f in result["findings"])
     assert done.returncode == (1 if case.blocked else 0), done.stderr
 
 

@@ -41,7 +41,7 @@ def test_shipped_example_config_is_valid_and_resolves_paths_beside_it() -> None:
     ogiya = config.senders["ogiya"]
     assert ogiya.mode is Mode.ENFORCE
     assert ogiya.from_domains == ("ogiya.example",)
-    assert config.relay.next_hop == f"maildir:{EXAMPLE_CONFIG.parent / '../var/tour/maildir'}"
+    assert config.relay.next_hop == f"maildir:{EXAMPLE_CONFIG.parent.parent / 'var/tour/maildir'}"
 
 
 def test_from_domains_are_stored_as_lower_case_a_labels() -> None:
@@ -65,6 +65,10 @@ def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> 
         (
             "[server]\nlisten = ['localhost']\n",
             "t.toml: server.listen[0]: 'localhost' is not host:port",
+        ),
+        (
+            "[server]\nlisten = ['127.0.0.1:99999']\n",
+            "t.toml: server.listen[0]: '127.0.0.1:99999': port 99999 is not in 1-65535",
         ),
         (
             "[server]\nmax_message_size = -1\n",

@@ -53,6 +53,7 @@ def test_annotate_finding_annotates_and_log_finding_does_nothing() -> None:
     assert r.outcome is Outcome.ANNOTATE
     assert r.rules == ["D3"]
     assert d.header_outcome is Outcome.ANNOTATE
+    assert d.header_rules == ["D3"]
     assert (
         decide([O3_LOG], RCPTS[:1], Mode.ENFORCE, AD).recipients[RCPTS[0]].outcome is Outcome.PASS
     )
@@ -61,6 +62,36 @@ def test_annotate_finding_annotates_and_log_finding_does_nothing() -> None:
 def test_rules_are_listed_once_in_order() -> None:
     d = decide([D2, C1_SUZUKI, D2], RCPTS, Mode.ENFORCE, AD)
     assert d.recipients["suzuki@example.jp"].rules == ["D2", "C1"]
+
+
+def test_a_blocked_recipient_lists_the_blocking_rules_not_the_annotations() -> None:
+    d = decide([D3_NOTE, C1_SUZUKI], RCPTS, Mode.ENFORCE, AD)
+    assert d.recipients["suzuki@example.jp"].rules == ["C1"]
+    assert d.recipients["yoshida@example.jp"].rules == ["D3"]
+
+
+def test_monitor_keeps_the_rules_of_what_enforce_would_do() -> None:
+    r = decide([C1_SUZUKI], RCPTS, Mode.MONITOR, AD).recipients["suzuki@example.jp"]
+    assert (r.outcome, r.would, r.rules) == (Outcome.PASS, Outcome.BLOCK, ["C1"])
+
+
+def test_the_relayed_copy_never_carries_another_recipients_findings() -> None:
+    """One copy reaches every relayed recipient: a consent finding about one stays in the log."""
+    d = decide([C1_SUZUKI], RCPTS, Mode.ANNOTATE, AD)
+    assert d.recipients["suzuki@example.jp"].outcome is Outcome.ANNOTATE
+    assert d.header_rules == []
+    assert d.header_outcome is Outcome.PASS
+
+
+def test_monitor_mode_changes_nothing_in_the_mail() -> None:
+    d = decide([D2], RCPTS, Mode.MONITOR, AD)
+    assert d.relayed == RCPTS
+    assert (d.header_outcome, d.header_rules) == (Outcome.PASS, [])
+
+
+def test_annotate_mode_writes_message_wide_rules_into_the_mail() -> None:
+    d = decide([D2, C1_SUZUKI], RCPTS, Mode.ANNOTATE, AD)
+    assert (d.header_outcome, d.header_rules) == (Outcome.ANNOTATE, ["D2"])
 
 
 def test_decision_ids_are_unique_and_time_ordered() -> None:

@@ -123,6 +123,8 @@ async def test_case_over_smtp(case: Case, tmp_path: Path, consent_db: Path) -> N
     found = {f["rule"] for f in line["findings"]}
     assert set(case.rules) <= found
     assert not set(case.not_rules) & found
+    if case.passed:  # the next hop's queue id (the maildir file name) links log and mail
+        assert line["queue_id"] in {p.name for p in (gw.maildir / "new").iterdir()}
     assert line["sender_profile"] == case.sender
     assert line["auth_user"] == case.sender
     assert line["reply"].startswith(str(code))
@@ -310,3 +312,30 @@ async def test_relayed_copy_is_the_original_bytes_after_the_decision_header(
     body = stored.split(b"X-Tokuden-Decision: ", 1)[1].split(b"\n", 1)[1]
     assert body.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
     assert message_from_bytes(stored)["Return-Path"] == "<b@minato.example>"
+
+
+async def test_a_too_big_message_is_refused_with_552_and_logged(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    edits = {"max_message_size = 26214400": "max_message_size = 500"}
+    async with gateway(tmp_path, consent_db, edits=edits) as gw:
+        out = await swaks(
+            "--server",
+            f"127.0.0.1:{gw.port}",
+            "--auth-user",
+            "ogiya",
+            "--auth-password",
+            "ogiya-secret",
+            "--from",
+            "b@ogiya.example",
+            "--to",
+            "yoshida@example.jp",
+            "--data",
+            f"@{CASES[0].path}",
+        )
+    assert "<** 552 5.3.4 Message size exceeds fixed maximum message size" in out.output
+    assert maildir_messages(gw.maildir) == []
+    [line] = gw.log_lines()
+    assert line["stage"] == "smtp"
+    assert line["reply"].startswith("552 5.3.4")
+    assert line["envelope"] == {"mail_from": "b@ogiya.example", "rcpt_to": ["yoshida@example.jp"]}

@@ -28,6 +28,7 @@ from gateway.relay import NextHop, PermanentRelayError, TemporaryRelayError, ope
 from gateway.replies import (
     S451_NEXT_HOP_DOWN,
     S550_RELAY_DENIED,
+    S552_TOO_BIG,
     Reply,
 )
 from gateway.service import Session
@@ -46,6 +47,7 @@ class RelayingService:
         self.config = config
         self.next_hop = next_hop
         self.delivered: list[tuple[Session, str, list[str], bytes]] = []
+        self.refusals: list[tuple[str, list[str], Reply]] = []
         self.fail_in_rcpt = False
         self.fail_in_data = False
         self.entered_data = asyncio.Event()
@@ -81,6 +83,9 @@ class RelayingService:
             return Reply(exc.code or 554, enhanced, text)
         enhanced, _, text = result.message.partition(" ")
         return Reply(result.code, enhanced, text)
+
+    def refused(self, session: Session, mail_from: str, rcpt_tos: list[str], reply: Reply) -> None:
+        self.refusals.append((mail_from, rcpt_tos, reply))
 
 
 def make_config(**server: Any) -> Config:
@@ -146,6 +151,9 @@ async def test_message_over_the_size_limit_gets_552_from_swaks(maildir: str) -> 
         )  # fmt: skip
     assert "552 5.3.4 Message size exceeds fixed maximum message size" in result.server_lines()
     assert service.delivered == []
+    assert [(m, r, str(reply)) for m, r, reply in service.refusals] == [
+        ("s@acme.example.jp", ["r@example.com"], str(S552_TOO_BIG))
+    ]
 
 
 async def test_declared_size_over_the_limit_is_refused_at_mail(maildir: str) -> None:

@@ -96,6 +96,7 @@ def _json(decision: Decision) -> dict[str, Any]:
     return {
         "category": record["category"],
         "classified_by": record["classified_by"],
+        "classification_reason": record["classification_reason"],
         "findings": [
             {
                 k: f[k]
@@ -122,11 +123,12 @@ def _json(decision: Decision) -> dict[str, Any]:
 def _print(decision: Decision) -> None:
     c = decision.classification
     print(f"category: {c.category.value} (decided by {c.decided_by}: {c.reason})")
+    width = max((len(f.rule) for f in decision.findings), default=0)
     for f in decision.findings:
         who = "all recipients" if f.recipients is None else ", ".join(f.recipients)
-        print(f"{f.rule:<4} {f.action.value:<8} {f.code}: {f.message} [{who}]")
+        print(f"{f.rule:<{width}}  {f.action.value:<8} {f.code}: {f.message} [{who}]")
         if f.message_ja:
-            print(f"{'':<14}{f.message_ja}")
+            print(f"{'':<{width}}  {'':<8} {f.message_ja}")
     for address, r in decision.recipients.items():
         rules = f" ({', '.join(r.rules)})" if r.rules else ""
         print(f"{address}: {r.outcome.value}{rules}")
