@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from gateway.consent import Basis, ConsentRecord
-from gateway.message import Link, ParsedMessage, TextPart
+from gateway.message import HiddenText, Link, ParsedMessage, TextPart
 from gateway.profile import Category, Mode, SenderProfile
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "ConsentRecord",
     "Envelope",
     "Finding",
+    "HiddenText",
     "Link",
     "Mode",
     "ParsedMessage",

@@ -28,6 +28,15 @@ class Link:
 
 
 @dataclass(frozen=True)
+class HiddenText:
+    """Text in an HTML part that a reader does not see, and why (for a finding's evidence)."""
+
+    text: str
+    reason: str  # e.g. "display:none", "colour #ffffff on background #ffffff", "font-size:1px"
+    links: tuple[str, ...] = ()  # hrefs inside it, which a reader cannot follow either
+
+
+@dataclass(frozen=True)
 class TextPart:
     """One text/plain or text/html MIME part, decoded to ``str`` whatever its label said."""
 
@@ -41,6 +50,7 @@ class TextPart:
     links: tuple[Link, ...] = ()
     attachment: bool = False  # Content-Disposition: attachment (never counts as a display)
     alternative: int | None = None  # id of its multipart/alternative group, if any
+    hidden: tuple[HiddenText, ...] = ()  # HTML only: what is there but not seen
 
     @cached_property
     def normalized(self) -> str:
