@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import re
+import unicodedata
 from functools import cache
 
 # Canonical names recorded in ``TextPart.charset``.
@@ -480,3 +481,28 @@ def _word_bytes(encoding: str, encoded: str) -> bytes:
         return binascii.a2b_base64(clean)
     except binascii.Error:
         return b""
+
+
+_ENCODERS = {ISO2022JP: "iso2022_jp", SHIFT_JIS: "cp932", EUC_JP: "euc_jp", UTF8: "utf-8"}
+
+
+def encode(text: str, codec: str) -> bytes:
+    """``text`` in the charset a part was decoded with (the ``codec`` ``decode`` returned).
+
+    A character the charset lacks is written in its NFKC form (㈱ → (株), ① → 1)
+    rather than lost; what still does not fit raises UnicodeEncodeError.
+    """
+    python = _ENCODERS.get(codec, codec)
+    try:
+        return text.encode(python)
+    except UnicodeEncodeError:
+        pass
+    return "".join(_fits(ch, python) for ch in text).encode(python)
+
+
+def _fits(ch: str, python: str) -> str:
+    try:
+        ch.encode(python)
+    except UnicodeEncodeError:
+        return unicodedata.normalize("NFKC", ch)
+    return ch

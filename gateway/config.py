@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
 from gateway.address import AddressError, normalize_domain
+from gateway.footer import PLACEHOLDERS
 from gateway.profile import Category, Mode, SenderProfile
 
 ENV_VAR = "TOKUDEN_CONFIG"
@@ -297,6 +299,8 @@ class _Reader:
             "mode",
             "default_category",
             "marketing_only",
+            "display_fix",
+            "display_block",
         }
         t = self.table({name: data}, key, known)
         mode = self.get(t, f"{key}.mode", str, Mode.MONITOR.value)
@@ -330,7 +334,7 @@ class _Reader:
             except AddressError as exc:
                 raise self.fail(f"{key}.from_domains[{i}]", str(exc)) from None
         names = self.strings(t, f"{key}.names")
-        return SenderProfile(
+        profile = SenderProfile(
             name=name,
             consignor=self.get(t, f"{key}.consignor", str, names[0] if names else name),
             names=names,
@@ -346,7 +350,42 @@ class _Reader:
             if category
             else (Category.ADVERTISING if marketing_only else None),
             marketing_only=marketing_only,
+            display_fix=self.get(t, f"{key}.display_fix", str, "none"),
+            display_block=self.get(t, f"{key}.display_block", str, None),
         )
+        self.display_fix(key, profile)
+        return profile
+
+    def display_fix(self, key: str, profile: SenderProfile) -> None:
+        """A footer fix must write every item, or the mail it relays still lacks one."""
+        if profile.display_fix not in ("none", "footer"):
+            raise self.fail(
+                f"{key}.display_fix", f"{profile.display_fix!r}: must be none or footer"
+            )
+        if profile.display_block is not None:
+            try:
+                fields = [f for _, f, _, _ in Formatter().parse(profile.display_block)]
+            except ValueError as exc:
+                raise self.fail(f"{key}.display_block", f"malformed placeholder: {exc}") from None
+            for field_name in fields:
+                if field_name is not None and field_name not in PLACEHOLDERS:
+                    raise self.fail(
+                        f"{key}.display_block",
+                        f"unknown placeholder {{{field_name}}} (known: {', '.join(PLACEHOLDERS)})",
+                    )
+        if profile.display_fix != "footer":
+            return
+        needs = [
+            ("names", bool(profile.names)),
+            ("optout_url", bool(profile.optout_url or profile.optout_address)),
+            ("postal_addresses", bool(profile.postal_addresses or profile.info_url)),
+            ("contact", bool(profile.contact or profile.info_url)),
+        ]
+        for item, present in needs:
+            if not present:
+                raise self.fail(
+                    f"{key}.{item}", "display_fix = 'footer' needs it to write the display block"
+                )
 
     def policies(self, data: Mapping[str, Any]) -> tuple[PolicySpec, ...]:
         if "policies" not in data:

@@ -14,7 +14,9 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from gateway.api import (
+    Action,
     Classification,
+    ConsentRecord,
     Envelope,
     Finding,
     Policy,
@@ -23,7 +25,8 @@ from gateway.api import (
 )
 from gateway.classify import classify
 from gateway.config import ConfigError, PolicySpec
-from gateway.message import ParsedMessage
+from gateway.footer import FooterError, append_footer, render_block
+from gateway.message import ParsedMessage, parse
 from gateway.profile import Category, SenderProfile
 from gateway.store import ConsentStore
 
@@ -79,8 +82,13 @@ def _find(use: str, key: str) -> Any:
 class Evaluation:
     """What the policies found for one message, before any decision."""
 
+    message: ParsedMessage  # the mail to relay: the original, or the fixed one
     context: PolicyContext
     findings: tuple[Finding, ...]
+    fixes: tuple[str, ...] = ()  # "footer" when the display block was appended
+
+
+DISPLAY_RULES = frozenset({"D1", "D2", "D3", "D4", "D5", "D6"})
 
 
 class Pipeline:
@@ -91,13 +99,32 @@ class Pipeline:
     async def evaluate(
         self, message: ParsedMessage, profile: SenderProfile, envelope: Envelope
     ) -> Evaluation:
-        """Run every policy; StoreError and PolicyFailure propagate (the caller answers 451)."""
+        """Run every policy, and the profile's footer fix when display items are missing.
+
+        StoreError and PolicyFailure propagate (the caller answers 451).
+        """
         context = PolicyContext(
             profile=profile,
             envelope=envelope,
             classification=classify(message, profile),
             consent=await self._consent(profile, envelope.rcpt_tos),
         )
+        first = Evaluation(message, context, await self._run(message, context))
+        gaps = _display_gaps(first.findings)
+        if profile.display_fix != "footer" or not gaps:
+            return first
+        try:
+            fixed = parse(append_footer(message, render_block(profile)))
+        except FooterError as exc:
+            return replace(first, findings=(*first.findings, _fix_note("failed", str(exc))))
+        findings = await self._run(fixed, context)
+        left = _display_gaps(findings)
+        if left:
+            rules = ", ".join(sorted({f.rule for f in left}))
+            return replace(first, findings=(*first.findings, _fix_note("incomplete", rules)))
+        return Evaluation(fixed, context, (*findings, *_fixed(gaps)), ("footer",))
+
+    async def _run(self, message: ParsedMessage, context: PolicyContext) -> tuple[Finding, ...]:
         findings: list[Finding] = []
         for policy in self.policies:
             try:
@@ -107,7 +134,7 @@ class Pipeline:
                 findings.extend(_stamp(policy.name, result))
             except Exception as exc:
                 raise PolicyFailure(policy.name, exc) from exc
-        return Evaluation(context, tuple(findings))
+        return tuple(findings)
 
     async def check_recipient(
         self, profile: SenderProfile, mail_from: str, address: str
@@ -131,9 +158,43 @@ class Pipeline:
                 raise PolicyFailure(policy.name, exc) from exc
         return tuple(findings)
 
-    async def _consent(self, profile: SenderProfile, addresses: Sequence[str]) -> dict[str, Any]:
+    async def _consent(
+        self, profile: SenderProfile, addresses: Sequence[str]
+    ) -> dict[str, ConsentRecord | None]:
         found = await self.store.lookup(profile.name, addresses)
         return {a: found.get(a) for a in addresses}
+
+
+def _display_gaps(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.rule in DISPLAY_RULES and f.action is Action.BLOCK]
+
+
+def _fixed(gaps: Iterable[Finding]) -> list[Finding]:
+    """What the footer repaired: annotated, so the mail says it was changed and the log says why."""
+    return [
+        Finding(
+            rule=f.rule,
+            code="display.fixed_by_footer",
+            action=Action.ANNOTATE,
+            message=f"{f.rule} was missing; the sender profile's display block was appended",
+            message_ja=f"{f.rule} の表示がなかったため、送信者の表示ブロックを追記しました",
+            evidence=f.message,
+            policy="footer",
+        )
+        for f in {f.rule: f for f in gaps}.values()
+    ]
+
+
+def _fix_note(what: str, detail: str) -> Finding:
+    return Finding(
+        rule="D",
+        code=f"display.fix_{what}",
+        action=Action.LOG,
+        message=f"the footer fix {what}: {detail}",
+        message_ja=f"表示ブロックの追記ができませんでした: {detail}",
+        evidence=detail,
+        policy="footer",
+    )
 
 
 def _stamp(name: str, findings: Iterable[Finding]) -> list[Finding]:

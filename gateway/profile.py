@@ -42,6 +42,8 @@ class SenderProfile:
     mode: Mode = Mode.MONITOR
     default_category: Category | None = None
     marketing_only: bool = False
+    display_fix: str = "none"  # "footer": append display_block when display items are missing
+    display_block: str | None = None  # its wording; None: gateway.footer.DEFAULT_BLOCK
 
     def owns_domain(self, domain: str) -> bool:
         """True for one of ``from_domains`` or a subdomain of one, on a label boundary (A5).

@@ -24,7 +24,7 @@ from gateway.config import Config
 from gateway.decision import Decision, decide, new_id
 from gateway.dsn import build_dsn
 from gateway.log import DecisionLog, decision_record, finding_record
-from gateway.message import ParsedMessage, parse
+from gateway.message import parse
 from gateway.passwords import verify_password
 from gateway.pipeline import Pipeline, PolicyFailure, load_policies
 from gateway.profile import Mode, SenderProfile
@@ -222,7 +222,9 @@ class Gateway:
             )
             self._log(trace, session, mail_from, rcpts, reply)
             return reply
-        reply = await self._relay(trace, decision, message, mail_from, data)
+        if evaluation.fixes:
+            trace.record["fixes"] = list(evaluation.fixes)
+        reply = await self._relay(trace, decision, mail_from, evaluation.message.raw)
         self._log(trace, session, mail_from, rcpts, reply)
         return reply
 
@@ -231,9 +233,7 @@ class Gateway:
         trace.record["stage"] = "smtp"
         self._log(trace, session, mail_from, rcpt_tos, reply)
 
-    async def _relay(
-        self, trace: _Trace, decision: Decision, message: ParsedMessage, mail_from: str, data: bytes
-    ) -> Reply:
+    async def _relay(self, trace: _Trace, decision: Decision, mail_from: str, data: bytes) -> Reply:
         out = strip_headers(data, [CATEGORY_HEADER, DECISION_HEADER])
         out = prepend_header(out, DECISION_HEADER, _decision_header(decision))
         try:
@@ -262,15 +262,11 @@ class Gateway:
             (a, _enhanced_of(m, "5.0.0"), f"{c} {m}") for a, (c, m) in result.refused.items()
         ]
         if failed:
-            trace.record["dsn"] = await self._send_dsn(mail_from, message, data, failed)
+            trace.record["dsn"] = await self._send_dsn(mail_from, data, failed)
         return _hop_reply(result.code, result.message, decision.id)
 
     async def _send_dsn(
-        self,
-        mail_from: str,
-        message: ParsedMessage,
-        data: bytes,
-        failed: list[tuple[str, str, str]],
+        self, mail_from: str, data: bytes, failed: list[tuple[str, str, str]]
     ) -> str:
         """Tell the envelope sender which recipients did not get the mail (RFC 3464)."""
         if not mail_from:

@@ -20,8 +20,8 @@ from gateway.commands import add_config_argument
 from gateway.config import Config, load
 from gateway.decision import Decision, Outcome, decide
 from gateway.log import decision_record
-from gateway.message import parse
-from gateway.pipeline import Pipeline, PolicyFailure, load_policies
+from gateway.message import ParsedMessage, parse
+from gateway.pipeline import Evaluation, Pipeline, PolicyFailure, load_policies
 from gateway.profile import Mode
 from gateway.store import StoreError, open_store
 
@@ -42,6 +42,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--mail-from", default="", metavar="ADDR", help="envelope sender")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--fixed-out",
+        metavar="FILE",
+        help="when the profile's footer fix changed the mail, write the changed mail here",
+    )
     p.set_defaults(run=run)
 
 
@@ -68,19 +73,25 @@ def run(args: argparse.Namespace) -> int:
     except AddressError as exc:
         return _usage(str(exc))
     try:
-        decision = asyncio.run(_evaluate(config, args.sender, message, args.mail_from, rcpts))
+        evaluation = asyncio.run(_evaluate(config, args.sender, message, args.mail_from, rcpts))
     except (StoreError, PolicyFailure) as exc:
         return _usage(str(exc))
+    decision = decide(evaluation.findings, rcpts, Mode.ENFORCE, evaluation.context.classification)
+    if args.fixed_out and evaluation.fixes:
+        try:
+            Path(args.fixed_out).write_bytes(evaluation.message.raw)
+        except OSError as exc:
+            return _usage(f"cannot write {args.fixed_out}: {exc.strerror}")
     if args.json:
-        print(json.dumps(_json(decision), ensure_ascii=False, indent=2))
+        print(json.dumps(_json(decision, evaluation.fixes), ensure_ascii=False, indent=2))
     else:
-        _print(decision)
+        _print(decision, evaluation.fixes)
     return 1 if any(r.outcome is Outcome.BLOCK for r in decision.recipients.values()) else 0
 
 
 async def _evaluate(
-    config: Config, sender: str, message: Any, mail_from: str, rcpts: list[str]
-) -> Decision:
+    config: Config, sender: str, message: ParsedMessage, mail_from: str, rcpts: list[str]
+) -> Evaluation:
     profile = config.senders[sender]
     store = open_store(config.store.url)
     try:
@@ -88,13 +99,14 @@ async def _evaluate(
         evaluation = await pipeline.evaluate(message, profile, Envelope(mail_from, tuple(rcpts)))
     finally:
         store.close()
-    return decide(evaluation.findings, rcpts, Mode.ENFORCE, evaluation.context.classification)
+    return evaluation
 
 
-def _json(decision: Decision) -> dict[str, Any]:
+def _json(decision: Decision, fixes: tuple[str, ...]) -> dict[str, Any]:
     record = decision_record(decision)
     return {
         "category": record["category"],
+        "fixes": list(fixes),
         "classified_by": record["classified_by"],
         "classification_reason": record["classification_reason"],
         "findings": [
@@ -120,9 +132,11 @@ def _json(decision: Decision) -> dict[str, Any]:
     }
 
 
-def _print(decision: Decision) -> None:
+def _print(decision: Decision, fixes: tuple[str, ...]) -> None:
     c = decision.classification
     print(f"category: {c.category.value} (decided by {c.decided_by}: {c.reason})")
+    if fixes:
+        print(f"fixed by: {', '.join(fixes)} (the findings are those of the fixed mail)")
     width = max((len(f.rule) for f in decision.findings), default=0)
     for f in decision.findings:
         who = "all recipients" if f.recipients is None else ", ".join(f.recipients)
