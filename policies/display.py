@@ -1,17 +1,20 @@
 """The display items every advertising mail must show (LAW.md D1–D7, Art. 4).
 
-A finding names what is missing and where it was looked for; the decision
-module, not this policy, decides what a finding does to the mail.
+A finding names the rule, the part it looked in, what it looked for and what
+it found instead; the decision module, not this policy, decides what a
+finding does to the mail.
 
 The mail is read as a reader sees it: the visible text of its non-attachment
-parts (hidden HTML is already gone from ``TextPart.text`` and ``.links``), one
-line at a time, NFKC-folded. Under multipart/alternative a reader sees one
-alternative, so each one must carry every item on its own.
+parts (hidden HTML is not in ``TextPart.text`` and ``.links``; it is read only
+to say, in a finding, that an item is there but hidden), one line at a time,
+NFKC-folded. Under multipart/alternative a reader sees one alternative, so
+each one must carry every item on its own.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 import tomllib
 import unicodedata
@@ -26,6 +29,7 @@ from gateway.api import (
     Action,
     Category,
     Finding,
+    Link,
     ParsedMessage,
     PolicyContext,
     SenderProfile,
@@ -33,36 +37,58 @@ from gateway.api import (
 )
 
 ADJACENT_LINES = 2
-"""D3 "immediately before or after" (直前又は直後): the opt-out wording must be on
-the URL's own line or within the 2 nearest non-empty lines above or below it,
-so that a statement wrapped over two lines, or a heading over a URL and an
-address (the ministry's example display), still counts. Blank lines are
-skipped; a rule (a line of only marks, such as ――― or ----) ends the search,
-since it separates the footer from the text above it."""
+"""The D3 window. 直前又は直後 ("immediately before or after" the opt-out URL or
+address) is read on the rendered text as: the statement is in the link's anchor
+text, on the URL's own line, or on one of the 2 nearest non-empty lines above
+or below it, in the same block (lines between blank lines) or the adjacent
+block. So a statement wrapped over two lines, or a heading over a URL and an
+address (the ministry's example display), counts; a statement two paragraphs
+or three lines away does not. The walk also stops at a rule (a line of only
+marks, such as ――― or ----), which separates the footer from the text, and
+at a line that labels another item (お問い合わせ：…), so that the enquiry
+address under the opt-out URL is not taken for an opt-out target."""
+
+LEXICON_LISTS = (
+    "optout_terms",
+    "optout_patterns",
+    "reply_terms",
+    "reply_negations",
+    "pointer_terms",
+    "address_terms",
+    "contact_terms",
+)
+"""The word lists of optout_lexicon.toml: option ``TABLE_KEY`` is ``[TABLE] KEY``."""
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}、。「」『』【】]+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _TRAILING = ".,;:!?>"
-_DASHES = re.compile(r"[\u2010-\u2015\u2212\u30fc\uff0d\uff70]")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\uff0d]")
+# ー between digits is a hyphen typed in kana mode (０３ー１２３４); elsewhere it is a vowel.
+_LONG_VOWEL_HYPHEN = re.compile(r"(?<=\d)\u30fc(?=\d)")
 _SPACES = re.compile(r"\s+")
-# Japanese numbers: 0 + area code, or +81 without the 0; 10 or 11 digits in all.
+# Japanese numbers, national (0 + area code) or +81 with an optional (0); brackets,
+# hyphens, dots or spaces between the groups; 10 or 11 digits once national.
 _PHONE = re.compile(
-    r"(?<![0-9+-])(?:\+81[\s()-]{0,2}|\(?0)\d{1,4}[\s()-]{0,2}\d{1,4}[\s()-]{0,2}\d{3,4}(?![0-9-])"
+    r"(?<![\d+.-])(?:\+81[\s.()-]{0,3}(?:0[\s.()-]{0,2})?|\(?0)"
+    r"\d{1,4}[\s.()-]{0,2}\d{1,4}[\s.()-]{0,2}\d{3,4}(?![\d-])"
 )
 _POSTCODE = re.compile(r"〒\s*\d{3}-?\d{4}")
-_LEADING_POSTCODE = re.compile(r"^\s*〒?\s*\d{3}-?\d{4}\s*")
+_LEADING_POSTCODE = re.compile(r"^\d{3}-?\d{4}")
 _PREFECTURES = (
     "北海道|青森県|岩手県|宮城県|秋田県|山形県|福島県|茨城県|栃木県|群馬県|埼玉県|千葉県|"
     "東京都|神奈川県|新潟県|富山県|石川県|福井県|山梨県|長野県|岐阜県|静岡県|愛知県|三重県|"
     "滋賀県|京都府|大阪府|兵庫県|奈良県|和歌山県|鳥取県|島根県|岡山県|広島県|山口県|徳島県|"
     "香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県"
 )
+_LEADING_PREFECTURE = re.compile("^(?:" + _PREFECTURES + ")")
 # A prefecture, then a city, ward, town, village or district, then a block number;
 # or a 所在地/住所 label before the municipality, as in the ministry's example display
 # (所在地：〒100-000 千代田区霞が関9-1-1).
 _JP_ADDRESS = re.compile(
-    "(?:" + _PREFECTURES + r")[^\s、。:]{1,12}?[市区町村郡][^\s、。:]{0,20}?\d"
-    r"|(?:所在地|住所)\s*:[^\n]{0,20}?[市区町村郡][^\s、。:]{0,20}?\d"
+    "(?:"
+    + _PREFECTURES
+    + r")[^\s、。:]{1,12}?[市区町村郡][^\s、。:]{0,20}?[\d一二三四五六七八九十]"
+    r"|(?:所在地|住所)\s*:[^\n]{0,20}?[市区町村郡][^\s、。:]{0,20}?[\d一二三四五六七八九十]"
 )
 # A Western street address: a house number, then a postal code (JP, US ZIP, UK).
 # Bounded repeats keep a long rendered HTML line linear.
@@ -70,7 +96,17 @@ _WESTERN_ADDRESS = re.compile(
     r"\b\d+[\w-]{0,10},?\s+[A-Za-z][\w .,'-]{0,80}?"
     r"(?:\b\d{3}-\d{4}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b)"
 )
+_KANJI_DIGITS = {ch: n for n, ch in enumerate("〇一二三四五六七八九")}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+_KANJI_NUMBER = re.compile("[〇一二三四五六七八九十百千]+")
+# 9丁目1番1号, 1番地の2 → 9-1-1, 1-2 (after kanji numerals became digits).
+_BLOCK_JOINT = re.compile(r"(?<=\d)(?:(?:丁目|番地|番|号)の?|の)(?=\d)")
+_BLOCK_END = re.compile(r"(?<=\d)(?:丁目|番地|番|号)")
+_ADDRESS_MARKS = re.compile(r"[\s,、〒]+")
 _CORPORATE = {"(株)": "株式会社", "(有)": "有限会社", "(同)": "合同会社"}
+_LATIN_SUFFIXES = {"company": "co", "limited": "ltd", "incorporated": "inc", "corporation": "corp"}
+_LATIN_SUFFIX = re.compile(r"\b(?:" + "|".join(_LATIN_SUFFIXES) + r")\b")
+_NAME_MARKS = re.compile(r"[\s.,・']+")
 
 
 @dataclass(frozen=True)
@@ -78,54 +114,135 @@ class _Wording:
     """The lexicon, compiled: what to look for in a line (see optout_lexicon.toml)."""
 
     optout: re.Pattern[str]
-    locators: re.Pattern[str]
+    reply: re.Pattern[str]
+    reply_negations: re.Pattern[str]
+    pointers: re.Pattern[str]
     address_topics: re.Pattern[str]
     contact_topics: re.Pattern[str]
     labels: re.Pattern[str]  # address and contact topics together
-    optout_terms: tuple[str, ...]
+    optout_terms: tuple[str, ...]  # quoted in a D3 finding's evidence
 
     @classmethod
-    def load(cls, path: Path | None) -> _Wording:
+    def build(cls, lists: Mapping[str, list[str]]) -> _Wording:
+        return cls(
+            optout=_pattern(lists["optout_terms"], lists["optout_patterns"]),
+            reply=_pattern(lists["reply_terms"]),
+            reply_negations=_pattern(lists["reply_negations"]),
+            pointers=_pattern(lists["pointer_terms"]),
+            address_topics=_pattern(lists["address_terms"]),
+            contact_topics=_pattern(lists["contact_terms"]),
+            labels=_pattern(lists["address_terms"] + lists["contact_terms"]),
+            optout_terms=tuple(lists["optout_terms"]),
+        )
+
+
+def _read_lexicon(path: Path | None) -> dict[str, list[str]]:
+    """The word lists of a lexicon file (the built-in one when ``path`` is None)."""
+    source = str(path) if path else "optout_lexicon.toml"
+    try:
         text = (
             path.read_text(encoding="utf-8")
             if path
             else files("policies").joinpath("optout_lexicon.toml").read_text(encoding="utf-8")
         )
         data = tomllib.loads(text)
-        optout = tuple(data["optout"]["terms"])
-        pointer = data["pointer"]
-        return cls(
-            optout=_terms_pattern(optout),
-            locators=_terms_pattern(pointer["locators"]),
-            address_topics=_terms_pattern(pointer["address"]["topics"]),
-            contact_topics=_terms_pattern(pointer["contact"]["topics"]),
-            labels=_terms_pattern(pointer["address"]["topics"] + pointer["contact"]["topics"]),
-            optout_terms=optout,
-        )
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"lexicon {source}: {exc}") from None
+    lists: dict[str, list[str]] = {name: [] for name in LEXICON_LISTS}
+    for table, entries in data.items():
+        if not isinstance(entries, dict):
+            raise ValueError(f"lexicon {source}: {table} must be a table ([{table}])")
+        for key, value in entries.items():
+            name = f"{table}_{key}"
+            if name not in lists:
+                raise ValueError(
+                    f"lexicon {source}: unknown list [{table}] {key}"
+                    f" (known: {', '.join(n.replace('_', ' ', 1) for n in LEXICON_LISTS)})"
+                )
+            lists[name] = _strings(value, f"lexicon {source}: [{table}] {key}")
+    return lists
 
 
-def _terms_pattern(terms: Iterable[str]) -> re.Pattern[str]:
-    """One regex for a term list; Latin edges match whole words, a space matches a hyphen too."""
+def _strings(value: object, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{what}: must be a list of non-empty strings")
+    return list(value)
+
+
+def _pattern(terms: Iterable[str], patterns: Iterable[str] = ()) -> re.Pattern[str]:
+    """One regex for a term list and raw patterns.
+
+    Latin edges of a term match whole words, a space matches a hyphen too; a
+    pattern is taken as written (NFKC-folded, like the text it runs on).
+    """
     alternatives = []
     for term in sorted({_fold(t) for t in terms}, key=len, reverse=True):
         body = r"[\s-]+".join(re.escape(word) for word in term.split())
         head = r"\b" if term[0].isascii() and term[0].isalnum() else ""
         tail = r"\b" if term[-1].isascii() and term[-1].isalnum() else ""
         alternatives.append(head + body + tail)
-    return re.compile("|".join(alternatives))
+    for pattern in patterns:
+        folded = unicodedata.normalize("NFKC", pattern)
+        try:
+            re.compile(folded)
+        except re.error as exc:
+            raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+        alternatives.append(f"(?:{folded})")
+    return re.compile("|".join(alternatives) or "(?!)", re.IGNORECASE)
 
 
 def _fold(text: str) -> str:
-    """NFKC, case-folded, every dash variant a hyphen: the one view every match runs on."""
-    return _DASHES.sub("-", unicodedata.normalize("NFKC", text)).casefold()
+    """NFKC, case-folded, every hyphen variant a hyphen: the one view every match runs on."""
+    folded = _DASHES.sub("-", unicodedata.normalize("NFKC", text).casefold())
+    return _LONG_VOWEL_HYPHEN.sub("-", folded)
 
 
-def _compact(text: str) -> str:
-    """_fold without white space and 〒, with (株)/㈱ spelt out: for names and addresses."""
-    folded = _SPACES.sub("", _fold(text)).replace("〒", "")
+def _name_key(text: str) -> str:
+    """A name or line with spacing, dots and commas gone and corporate forms spelt one way.
+
+    ㈱, (株) and 株式会社 are one; so are "Co., Ltd.", "Co.,Ltd" and "Company Limited".
+    """
+    folded = _NAME_MARKS.sub("", _LATIN_SUFFIX.sub(lambda m: _LATIN_SUFFIXES[m[0]], _fold(text)))
     for short, long in _CORPORATE.items():
         folded = folded.replace(short, long)
     return folded
+
+
+def _address_key(text: str, *, drop_lead: bool = False) -> str:
+    """An address or line in one spelling: 九丁目一番一号 and ９－１－１ are both 9-1-1.
+
+    With ``drop_lead`` (for the profile's address) the leading postal code and
+    prefecture go too, so that 「千代田区霞が関9-1-1」 alone still matches.
+    """
+    folded = _ADDRESS_MARKS.sub("", _fold(text))
+    if drop_lead:
+        folded = _LEADING_PREFECTURE.sub("", _LEADING_POSTCODE.sub("", folded))
+    folded = _KANJI_NUMBER.sub(_kanji_number, folded)
+    return _BLOCK_END.sub("", _BLOCK_JOINT.sub("-", folded))
+
+
+def _kanji_number(match: re.Match[str]) -> str:
+    """一二三 → 123 read digit by digit; 二十三 → 23 and 百五 → 105 read with their units."""
+    run = match[0]
+    if not any(ch in _KANJI_UNITS for ch in run):
+        return "".join(str(_KANJI_DIGITS[ch]) for ch in run)
+    total = current = 0
+    for ch in run:
+        if ch in _KANJI_UNITS:
+            total += (current or 1) * _KANJI_UNITS[ch]
+            current = 0
+        else:
+            current = current * 10 + _KANJI_DIGITS[ch]
+    return str(total + current)
+
+
+def _national_number(phone: str) -> str:
+    """The digits of a phone number as dialled in Japan: +81 (0)3… becomes 03…."""
+    digits = re.sub(r"\D", "", phone)
+    if phone.lstrip().startswith("+81"):
+        digits = digits[2:]
+        return digits if digits.startswith("0") else "0" + digits
+    return digits
 
 
 def _url_key(url: str) -> str:
@@ -144,16 +261,16 @@ def _mailto(url: str) -> str | None:
     return None
 
 
-def _digits(phone: str) -> str:
-    digits = re.sub(r"\D", "", _fold(phone))
-    return "0" + digits[2:] if phone.strip().startswith("+81") else digits
-
-
 def _canonical_charset(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
         return name.lower()
+
+
+def _ascii(text: str) -> str:
+    """For a finding's message, which is quoted in SMTP replies."""
+    return text.encode("ascii", "replace").decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -182,10 +299,16 @@ class _Hit:
 
 
 class _Reading:
-    """One part read for display items: lines, located targets, and which serve opt-out."""
+    """One part (or one hidden piece of it) read for display items.
 
-    def __init__(self, part: TextPart, wording: _Wording, profile: SenderProfile) -> None:
+    Its lines, the targets located on them, and which targets serve opt-out.
+    """
+
+    def __init__(
+        self, part: TextPart, wording: _Wording, profile: SenderProfile, hidden: str = ""
+    ) -> None:
         self.part = part
+        self.hidden = hidden  # the reason a reader does not see this text ("" if visible)
         self.wording = wording
         self.lines = part.text.splitlines()
         self.folded = [_fold(line) for line in self.lines]
@@ -205,7 +328,8 @@ class _Reading:
 
     @property
     def label(self) -> str:
-        return f"{self.part.content_type} part #{self.part.index}"
+        label = f"{self.part.content_type} part #{self.part.index}"
+        return f"{label} hidden text ({self.hidden})" if self.hidden else label
 
     def quote(self, line: int | None) -> str:
         if line is None:
@@ -242,28 +366,47 @@ class _Reading:
                         return i
         return None
 
-    def neighbourhood(self, line: int, stop: Callable[[int], bool] | None = None) -> list[int]:
-        """The line and up to ADJACENT_LINES non-empty lines on either side.
+    def _rule(self, line: int) -> bool:
+        """A separator line (――――, ----, ☆★☆★): marks only, no letters or digits."""
+        return bool(self.lines[line].strip()) and not any(ch.isalnum() for ch in self.lines[line])
 
-        A rule ends the walk in its direction, and so does a line for which
-        ``stop`` holds; if ``stop`` holds for the line itself, it stands alone.
+    def walk(
+        self, line: int, step: int, stop: Callable[[int], bool] | None, reach: int
+    ) -> tuple[list[int], str]:
+        """Up to ``reach`` non-empty lines next to ``line`` one way, and what ended the walk.
+
+        It crosses at most one block break and ends before a rule or a line
+        for which ``stop`` holds (see ADJACENT_LINES).
         """
-        around = [line]
+        taken: list[int] = []
+        gap = crossed = False
+        i = line + step
+        while 0 <= i < len(self.lines) and len(taken) < reach:
+            if not self.lines[i].strip():
+                gap = True
+            elif self._rule(i):
+                return taken, f"a rule at line {i + 1}"
+            elif stop and stop(i):
+                return taken, f"another item's label at line {i + 1}: {self.lines[i].strip()!r}"
+            elif gap and crossed:
+                return taken, f"a second paragraph break before line {i + 1}"
+            else:
+                crossed = crossed or gap
+                gap = False
+                taken.append(i)
+            i += step
+        return taken, "" if len(taken) < reach else f"the window of {reach} lines"
+
+    def neighbourhood(
+        self, line: int, stop: Callable[[int], bool] | None = None, reach: int = ADJACENT_LINES
+    ) -> list[int]:
+        """The line and its D3 window (see ADJACENT_LINES) on either side.
+
+        If ``stop`` holds for the line itself, it stands alone.
+        """
         if stop and stop(line):
-            return around
-        for step in (-1, 1):
-            i, taken = line + step, 0
-            while 0 <= i < len(self.lines) and taken < ADJACENT_LINES:
-                if not any(ch.isalnum() for ch in self.lines[i]):
-                    if self.lines[i].strip():
-                        break
-                elif stop and stop(i):
-                    break
-                else:
-                    around.append(i)
-                    taken += 1
-                i += step
-        return around
+            return [line]
+        return [line, *self.walk(line, -1, stop, reach)[0], *self.walk(line, 1, stop, reach)[0]]
 
     def _other_item(self, line: int) -> bool:
         """A line that labels another display item (お問い合わせ：…, 所在地：…) and not opt-out."""
@@ -271,11 +414,7 @@ class _Reading:
         return bool(self.wording.labels.search(words)) and not self.wording.optout.search(words)
 
     def _statement_near(self, target: _Target) -> _Hit | None:
-        """The opt-out wording next to the target (D3): its anchor text or a line around it.
-
-        The walk does not cross a line that labels another item, so the
-        enquiry address right under the opt-out URL is not taken for opt-out.
-        """
+        """The opt-out wording next to the target (D3): its anchor text or a line around it."""
         if self.wording.optout.search(_fold(target.anchor)):
             return _Hit(self.part, f"{self.quote(target.line)} (anchor text {target.anchor!r})")
         if target.line is None:
@@ -285,36 +424,98 @@ class _Reading:
                 return _Hit(self.part, self.quote(i))
         return None
 
+    def nearest_statement(self, target: _Target) -> tuple[str, str]:
+        """Why a target has no D3 statement: (short ASCII reason, evidence)."""
+        wording = [i for i, words in enumerate(self.words) if self.wording.optout.search(words)]
+        line = target.line
+        if line is None:
+            return "the link's place in the text is unknown", f"{self.label}: link {target.shown}"
+        if not wording:
+            return f"no opt-out wording in {self.label}", f"no opt-out wording in {self.label}"
+        nearest = min(wording, key=lambda i: abs(i - line))
+        step = 1 if nearest > line else -1
+        apart = sum(1 for i in range(line + step, nearest + step, step) if self.lines[i].strip())
+        side = "below" if step > 0 else "above"
+        reason = f"nearest opt-out wording is {apart} lines {side}"
+        evidence = (
+            f"nearest opt-out wording {self.quote(nearest)} is {apart} non-empty line(s) {side}"
+            f" {self.quote(line)}"
+        )
+        if apart > ADJACENT_LINES:
+            return reason, f"{evidence}, beyond the D3 window of {ADJACENT_LINES} lines"
+        ended = (
+            self.walk(line, step, self._other_item, apart)[1]
+            if not self._other_item(line)
+            else "the URL's own line, which labels another item"
+        )
+        return f"{reason}, past {ended.split(':')[0]}", f"{evidence}, past {ended}"
+
+    def reply_statements(self) -> list[int]:
+        """Lines saying opt-out is by replying to this mail (D3: anywhere, D2: the From address).
+
+        Reply wording with opt-out wording on its line or the line before or
+        after, and no wording saying replies are not read.
+        """
+        return [
+            i
+            for i, words in enumerate(self.words)
+            if self.wording.reply.search(words)
+            and not self.wording.reply_negations.search(words)
+            and any(
+                self.wording.optout.search(self.words[j]) for j in self.neighbourhood(i, reach=1)
+            )
+        ]
+
     def pointers(self, topics: re.Pattern[str], info_key: str | None) -> list[_Hit]:
         """Links whose surrounding words say the item is on that page (D4/D5 by link).
 
-        The words must name the item (a topic) and say the link holds it (a
-        locator), or name the item next to the profile's info_url.
+        The words must name the item (a topic) and either say the link holds it
+        (a pointer term), or label the link itself (its anchor, its line, or the
+        line right above), or sit next to the profile's info_url.
         """
         hits = []
         for target in self.targets:
             if target.address is not None or target.line is None or target in self.optout:
                 continue
-            around = [self.words[i] for i in self.neighbourhood(target.line)]
-            text = " ".join([_fold(target.anchor), *around])
-            if topics.search(text) and (
-                self.wording.locators.search(text) or _url_key(target.url) == info_key
+            anchor = _fold(target.anchor)
+            around = " ".join([anchor, *(self.words[i] for i in self.neighbourhood(target.line))])
+            if not topics.search(around):
+                continue
+            above = self.words[target.line - 1] if target.line > 0 else ""
+            if (
+                self.wording.pointers.search(around)
+                or topics.search(" ".join([anchor, self.words[target.line], above]))
+                or _url_key(target.url) == info_key
             ):
                 hits.append(self.hit(target))
         return hits
 
 
 class DisplayPolicy:
-    """Checks Art. 4 display items: D1–D6 for advertising, D1 alone for incidental ads (D7)."""
+    """Checks Art. 4 display items: D1–D6 for advertising, D1 alone for incidental ads (D7).
+
+    Options: ``lexicon`` (a TOML file replacing optout_lexicon.toml) and any of
+    LEXICON_LISTS (word lists added to the lexicon's).
+    """
 
     name = "display"
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        unknown = set(options) - {"lexicon"}
+        known = {"lexicon", *LEXICON_LISTS}
+        unknown = set(options) - known
         if unknown:
-            raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"unknown option(s) {', '.join(sorted(unknown))}"
+                f" (known: {', '.join(sorted(known))})"
+            )
         lexicon = options.get("lexicon")
-        self._wording = _Wording.load(Path(lexicon) if lexicon else None)
+        if lexicon is not None and not isinstance(lexicon, str):
+            raise ValueError("lexicon: must be the path of a TOML file")
+        lists = _read_lexicon(Path(lexicon) if lexicon else None)
+        for name in LEXICON_LISTS:
+            if name in options:
+                lists[name] += _strings(options[name], name)
+        self._wording = _Wording.build(lists)
 
     def check(self, message: ParsedMessage, context: PolicyContext) -> list[Finding]:
         if context.category is Category.NON_ADVERTISING:
@@ -322,8 +523,22 @@ class DisplayPolicy:
         full = context.category is Category.ADVERTISING
         findings: list[Finding] = []
         for view in _views(message.body_parts):
-            readings = [_Reading(part, self._wording, context.profile) for part in view]
-            findings.extend(_judge(readings, context.profile, full))
+            seen = [_Reading(part, self._wording, context.profile) for part in view]
+            hidden = [
+                _Reading(
+                    dataclasses.replace(
+                        part, text=h.text, links=tuple(Link(url) for url in h.links), hidden=()
+                    ),
+                    self._wording,
+                    context.profile,
+                    hidden=h.reason,
+                )
+                for part in view
+                for h in part.hidden
+            ]
+            findings.extend(
+                _judge(seen, hidden, context.profile, message.from_address, full, self._wording)
+            )
         return findings
 
 
@@ -351,18 +566,44 @@ def _views(parts: Sequence[TextPart]) -> list[tuple[TextPart, ...]]:
     return views
 
 
-def _judge(readings: list[_Reading], profile: SenderProfile, full: bool) -> list[Finding]:
-    """Findings for one view; ``full`` is False for an incidental ad (D7: D1 only)."""
+def _items(
+    readings: list[_Reading], profile: SenderProfile, sender: str, full: bool
+) -> dict[str, list[_Hit]]:
+    """Where each display item is shown; ``full`` is False for an incidental ad (D7: D1 only)."""
+    found = {"D1": _names(readings, profile)}
+    if full:
+        optout = [(r.hit(t), stated) for r in readings for t, stated in r.optout.items()]
+        by_reply = [
+            _Hit(r.part, f"{r.quote(i)}: opt-out by reply to the From address {sender}")
+            for r in readings
+            for i in r.reply_statements()
+            if sender
+        ]
+        found["D2"] = [hit for hit, _ in optout] + by_reply
+        found["D3"] = [stated for _, stated in optout if stated is not None] + by_reply
+        found["D4"] = _addresses(readings, profile)
+        found["D5"] = _contacts(readings, profile)
+    return found
+
+
+def _judge(
+    readings: list[_Reading],
+    hidden: list[_Reading],
+    profile: SenderProfile,
+    sender: str,
+    full: bool,
+    wording: _Wording,
+) -> list[Finding]:
+    """Findings for one view: what is missing, not adjacent, or in another charset."""
     where = ", ".join(r.label for r in readings) or "no text part"
     shown = readings[0].part.charset if readings else ""
     main = _canonical_charset(shown)
-    found: dict[str, list[_Hit]] = {"D1": _names(readings, profile)}
-    if full:
-        optout = _optout(readings)
-        found["D2"] = [hit for hit, _ in optout]
-        found["D3"] = [stated for _, stated in optout if stated is not None]
-        found["D4"] = _addresses(readings, profile)
-        found["D5"] = _contacts(readings, profile)
+    found = _items(readings, profile, sender, full)
+    unseen: dict[str, tuple[str, _Hit]] = {}  # rule: (why hidden, where) for items only hidden
+    for piece in hidden:
+        for rule, hits in _items([piece], profile, sender, full).items():
+            if hits:
+                unseen.setdefault(rule, (piece.hidden, hits[0]))
 
     findings: list[Finding] = []
     elsewhere: list[str] = []
@@ -372,9 +613,9 @@ def _judge(readings: list[_Reading], profile: SenderProfile, full: bool) -> list
         if hits:
             elsewhere.append(f"{rule} in {hits[0].evidence}")
         elif rule == "D3" and found["D2"]:
-            findings.append(_not_adjacent(found["D2"], where, readings[0].wording))
+            findings.append(_not_adjacent(readings, hidden, where, wording))
         elif rule != "D3":
-            findings.append(_missing(rule, where, profile))
+            findings.append(_missing(rule, where, profile, unseen.get(rule)))
     if elsewhere:
         findings.append(
             Finding(
@@ -392,90 +633,118 @@ def _judge(readings: list[_Reading], profile: SenderProfile, full: bool) -> list
 _MISSING = {
     "D1": (
         "display.sender_name_missing",
+        "the sender's name",
         "the sender's name is not shown",
         "送信者の氏名又は名称が表示されていません",
     ),
     "D2": (
         "display.optout_missing",
+        "opt-out URL or address",
         "no opt-out URL or e-mail address is shown",
         "オプトアウトの通知先（電子メールアドレス又はURL）が表示されていません",
     ),
     "D4": (
         "display.postal_address_missing",
+        "postal address",
         "the sender's postal address is not shown, nor where it is published",
         "送信者の住所が表示されていません（リンク先で表示する場合はその場所の表示もありません）",
     ),
     "D5": (
         "display.contact_missing",
+        "enquiry contact",
         "no phone number, e-mail address or URL for enquiries is shown",
         "苦情・問合せを受け付ける電話番号、電子メールアドレス又はURLが表示されていません",
     ),
 }
 
 
-def _missing(rule: str, where: str, profile: SenderProfile) -> Finding:
-    code, message, message_ja = _MISSING[rule]
+def _missing(
+    rule: str, where: str, profile: SenderProfile, unseen: tuple[str, _Hit] | None
+) -> Finding:
+    """An item not shown; ``unseen`` says why and where it is in hidden text, if anywhere."""
+    code, item, message, message_ja = _MISSING[rule]
     looked_for = {
-        "D1": f"one of {list(profile.names)}",
+        "D1": f"one of {list(profile.names)} (NFKC; 株式会社/(株)/㈱ and Co., Ltd./Inc. variants)",
         "D2": f"{profile.optout_url or profile.optout_address or 'a URL or address'}"
-        " or a URL/address next to opt-out wording",
-        "D4": "the profile's address, 〒NNN-NNNN, prefecture+municipality, a Western address,"
-        " or a URL with words saying the address is there",
+        " or a URL/address next to opt-out wording, or wording saying opt-out is by reply",
+        "D4": f"{list(profile.postal_addresses)} (any spelling), 〒NNN-NNNN,"
+        " prefecture+municipality, a Western address, or a URL with words saying the address"
+        " is there",
         "D5": "a phone number, an e-mail address, the profile's contact,"
         " or a URL with words saying enquiries are taken there",
     }[rule]
+    evidence = f"looked in {where} for {looked_for}"
+    if unseen:
+        reason, hit = unseen
+        message += f" ({where}); {item} present only in hidden text ({_ascii(reason)})"
+        message_ja += f"（{where}）。非表示のテキスト（{reason}）にのみあります"
+        evidence += f"; {item} present only in hidden text ({reason}): {hit.evidence}"
+    else:
+        message += f" ({where})"
+        message_ja += f"（{where}）"
     return Finding(
         rule=rule,
         code=code,
         action=Action.BLOCK,
-        message=f"{message} ({where})",
-        message_ja=f"{message_ja}（{where}）",
-        evidence=f"looked in {where} for {looked_for}",
+        message=message,
+        message_ja=message_ja,
+        evidence=evidence,
     )
 
 
-def _not_adjacent(targets: list[_Hit], where: str, wording: _Wording) -> Finding:
+def _not_adjacent(
+    readings: list[_Reading], hidden: list[_Reading], where: str, wording: _Wording
+) -> Finding:
+    """D3: opt-out targets without a statement next to them, with the nearest wording."""
+    reasons: list[str] = []
+    evidence: list[str] = []
+    for r in readings:
+        for target in r.optout:
+            reason, why = r.nearest_statement(target)
+            reasons.append(reason)
+            evidence.append(f"opt-out target {target.shown}: {why}")
+    unseen = [r.quote(i) for r in hidden for i, w in enumerate(r.words) if wording.optout.search(w)]
+    if unseen:
+        evidence.append(f"opt-out wording present only in hidden text: {unseen[0]}")
     return Finding(
         rule="D3",
         code="display.optout_statement_not_adjacent",
         action=Action.BLOCK,
-        message=f"no opt-out statement immediately before or after the opt-out URL ({where})",
+        message="no opt-out statement immediately before or after the opt-out URL"
+        f" ({where}; {_ascii(reasons[0])})",
         message_ja=f"オプトアウトの通知先の直前又は直後に、通知ができる旨の表示がありません（{where}）",
-        evidence="; ".join(h.evidence for h in targets)
-        + f"; looked for opt-out wording ({', '.join(wording.optout_terms[:3])}, …) on that line"
-        f" or within {ADJACENT_LINES} non-empty line(s) above or below",
+        evidence="; ".join(evidence)
+        + f"; looked for opt-out wording ({', '.join(wording.optout_terms[:3])}, …) in the anchor"
+        f" text, on the URL's line or within {ADJACENT_LINES} non-empty lines above or below"
+        " (same or adjacent paragraph)",
     )
 
 
 def _names(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
-    """D1: one of the profile's names, corporate forms and widths folded."""
-    names = [_compact(name) for name in profile.names if name.strip()]
+    """D1: one of the profile's names, corporate forms, widths and spacing folded."""
+    names = [key for key in (_name_key(name) for name in profile.names) if key]
     return [
         _Hit(r.part, r.quote(i))
         for r in readings
         for i, line in enumerate(r.lines)
-        if any(name in _compact(line) for name in names)
+        if any(name in _name_key(line) for name in names)
     ]
 
 
-def _optout(readings: list[_Reading]) -> list[tuple[_Hit, _Hit | None]]:
-    """D2 targets, each with the D3 statement next to it (None when there is none)."""
-    return [(r.hit(t), statement) for r in readings for t, statement in r.optout.items()]
-
-
 def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
-    """D4: the postal address, or words saying which linked page shows it."""
-    known = {_compact(a) for a in profile.postal_addresses if a.strip()}
-    known |= {_compact(_LEADING_POSTCODE.sub("", _fold(a))) for a in profile.postal_addresses}
-    known.discard("")
+    """D4: the postal address (the profile's in any spelling, or any address), or a pointer."""
+    known = [
+        re.compile(re.escape(key) + r"(?!\d)")
+        for key in {_address_key(a, drop_lead=True) for a in profile.postal_addresses}
+        if key
+    ]
     info_key = _url_key(profile.info_url) if profile.info_url else None
     hits = []
     for r in readings:
-        if any(a in _compact(r.part.text) for a in known):
-            hits.append(_Hit(r.part, f"{r.label}: the profile's postal address"))
         for i, line in enumerate(r.lines):
             if (
-                _POSTCODE.search(r.folded[i])
+                any(a.search(_address_key(line)) for a in known)
+                or _POSTCODE.search(r.folded[i])
                 or _JP_ADDRESS.search(r.folded[i])
                 or _WESTERN_ADDRESS.search(unicodedata.normalize("NFKC", line))
             ):
@@ -489,15 +758,15 @@ def _contacts(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
 
     A URL or address that serves opt-out (D2) is not also the enquiry contact.
     """
-    phones = {_digits(c) for c in profile.contact if "@" not in c and "/" not in c}
+    phones = {_national_number(_fold(c)) for c in profile.contact if "@" not in c and "/" not in c}
     phones.discard("")
     urls = {_url_key(c) for c in profile.contact if "/" in c}
     info_key = _url_key(profile.info_url) if profile.info_url else None
     hits = []
     for r in readings:
         for i, line in enumerate(r.folded):
-            numbers = [_digits(m.group()) for m in _PHONE.finditer(line)]
-            if any(10 <= len(n) <= 11 for n in numbers) or any(
+            numbers = [_national_number(m[0]) for m in _PHONE.finditer(line)]
+            if any(10 <= len(n) <= 11 and not n.startswith("00") for n in numbers) or any(
                 p in re.sub(r"\D", "", line) for p in phones
             ):
                 hits.append(_Hit(r.part, r.quote(i)))

@@ -452,8 +452,8 @@ def test_unknown_option_is_rejected() -> None:
 def test_own_lexicon(tmp_path: Path) -> None:
     lexicon = tmp_path / "lexicon.toml"
     lexicon.write_text(
-        '[optout]\nterms = ["お断り"]\n[pointer]\nlocators = ["ご覧"]\n'
-        '[pointer.address]\ntopics = ["所在地"]\n[pointer.contact]\ntopics = ["窓口"]\n',
+        '[optout]\nterms = ["お断り"]\n[pointer]\nterms = ["ご覧"]\n'
+        '[address]\nterms = ["所在地"]\n[contact]\nterms = ["窓口"]\n',
         encoding="utf-8",
     )
     policy = DisplayPolicy({"lexicon": str(lexicon)})
