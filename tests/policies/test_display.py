@@ -6,6 +6,7 @@ below build a few lines of mail each and cite the rule they exercise.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +20,7 @@ from gateway.api import (
     Classification,
     Envelope,
     Finding,
+    HiddenText,
     Link,
     ParsedMessage,
     PolicyContext,
@@ -73,6 +75,7 @@ def _part(
     links: Iterable[Link] = (),
     alternative: int | None = None,
     attachment: bool = False,
+    hidden: Iterable[HiddenText] = (),
 ) -> TextPart:
     return TextPart(
         index=index,
@@ -85,12 +88,20 @@ def _part(
         links=tuple(links),
         attachment=attachment,
         alternative=alternative,
+        hidden=tuple(hidden),
     )
 
 
-def _check(*parts: TextPart, context: PolicyContext | None = None) -> list[Finding]:
-    message = ParsedMessage(raw=b"", headers=[], parts=parts)
-    return POLICY.check(message, context or _context())
+def _check(
+    *parts: TextPart,
+    context: PolicyContext | None = None,
+    sender: str = "news@ogiya.example",
+    policy: DisplayPolicy = POLICY,
+) -> list[Finding]:
+    message = ParsedMessage(raw=b"", headers=[("From", sender)] if sender else [], parts=parts)
+    findings = policy.check(message, context or _context())
+    assert all(f.message.isascii() for f in findings)  # quoted in SMTP replies
+    return findings
 
 
 def _rules(findings: Iterable[Finding]) -> set[str]:
@@ -463,3 +474,300 @@ def test_own_lexicon(tmp_path: Path) -> None:
     message = ParsedMessage(raw=b"", headers=[], parts=(_part(text),))
     assert policy.check(message, _context()) == []
     assert "D3" in _rules(_check(_part(text)))
+
+
+# --- D3: what counts as a statement that one may opt out -----------------------
+
+STATEMENT = "■メール配信の停止をご希望の方は、下記URLよりお手続きください。"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "配信解除はこちら",
+        "受信停止をご希望の方",
+        "購読解除の手続き",
+        "メール不要の方は下記へ",
+        "今後のご案内が不要な方は下記より",
+        "メールマガジンの解除",
+        "メールの配信を停止する",  # (配信|送信|メール|案内).{0,10}(停止|解除|中止|不要)
+        "ご案内メールの送付を中止するには",
+        "To unsubscribe, visit",
+        "Opt-out:",
+        "To stop receiving these emails:",
+    ],
+)
+def test_d3_statements_that_speak_of_stopping_this_mail(statement: str) -> None:
+    assert _rules(_check(_part(BODY + FOOTER.replace(STATEMENT, statement)))) == set()
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "詳しくはこちら",
+        "こちら",
+        "Click here",
+        "サービス停止のお知らせ",  # 停止, but of a service, not of this mail
+        "メール設定・サービス停止のお知らせ",
+        "お手続きは下記URLから",
+    ],
+)
+def test_d3_words_that_do_not_say_one_may_opt_out(words: str) -> None:
+    """D3: オプトアウトの通知ができる旨 — the words must say the reader can stop the mail."""
+    findings = _check(_part(BODY + FOOTER.replace(STATEMENT, words)))
+    assert [f.rule for f in findings] == ["D3"]
+
+
+def test_d3_statement_two_paragraphs_away_is_not_adjacent() -> None:
+    """D3 window: the same block or the adjacent one, not one paragraph further."""
+    url = "https://www.ogiya.example/mail/stop"
+    rest = "\n03-1234-5678\n扇屋商店\n〒100-0013 東京都千代田区霞が関9-1-1"
+    near = f"配信停止は下記から\n\n{url}{rest}"
+    far = f"配信停止は下記から\n\n今月のおすすめです。\n\n{url}{rest}"
+    assert _rules(_check(_part(near))) == set()
+    (d3,) = _check(_part(far))
+    assert "paragraph break" in d3.message
+
+
+def test_d3_finding_names_the_far_line_and_its_distance() -> None:
+    """Example 03: the wording is the last line (19), 9 non-empty lines under the URL (line 7)."""
+    message = parse((EXAMPLES / "03_ad_optout_statement_far.eml").read_bytes())
+    (d3,) = POLICY.check(message, _context())
+    assert d3.rule == "D3"
+    assert "text/plain part #0" in d3.message
+    assert "9 lines below" in d3.message
+    assert "line 19: '※今後のご案内が不要な場合は" in d3.evidence
+    assert "9 non-empty line(s) below text/plain part #0 line 7" in d3.evidence
+
+
+def test_d3_finding_says_a_rule_separates() -> None:
+    text = f"扇屋商店\n{STATEMENT}\n――――\nhttps://www.ogiya.example/mail/stop\n03-1234-5678\n"
+    (d3,) = _check(_part(text + "〒100-0013 東京都千代田区霞が関9-1-1"))
+    assert "2 lines above, past a rule at line 3" in d3.message
+
+
+# --- D2/D3 by mail and by reply ------------------------------------------------
+
+ADDRESS_AND_PHONE = "\n扇屋商店\n03-1234-5678\n〒100-0013 東京都千代田区霞が関9-1-1"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "配信停止をご希望の方は stop@ogiya.example までメールを送信してください。",
+        "stop@ogiya.example 宛に空メールをお送りいただくと、配信を停止します。",
+    ],
+)
+def test_d2_optout_by_mail_to_an_address(statement: str) -> None:
+    """LAW.md O2/D2: the request may come by e-mail to the displayed address."""
+    assert _check(_part(BODY + statement + ADDRESS_AND_PHONE)) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "本メールへのご返信で配信停止を承ります。",
+        "配信停止をご希望の方は、このメールに「停止」とご返信ください。",
+        "Reply to this email with STOP to unsubscribe.",
+    ],
+)
+def test_d2_d3_optout_by_reply_anywhere(statement: str) -> None:
+    """LAW.md D3: opt-out by reply to the sending address — D2 is the From address and the
+    statement may stand anywhere (here at the top, far from every other item)."""
+    text = statement + "\n\n" + BODY + "\n\n\n" + ADDRESS_AND_PHONE
+    assert _check(_part(text)) == []
+
+
+def test_reply_opt_out_needs_a_from_address() -> None:
+    text = "本メールへのご返信で配信停止を承ります。" + ADDRESS_AND_PHONE
+    assert _rules(_check(_part(text), sender="")) == {"D2"}
+
+
+def test_replies_not_read_is_not_reply_opt_out() -> None:
+    text = "このメールは送信専用です。返信いただいても配信停止はできません。" + ADDRESS_AND_PHONE
+    assert _rules(_check(_part(text))) == {"D2"}
+
+
+# --- D4/D5 on a linked page ------------------------------------------------------
+
+
+def test_d4_d5_pointer_phrase_to_one_page() -> None:
+    """D4/D5: 「所在地・お問い合わせ先は … をご覧ください」 says where both are."""
+    footer = FOOTER.replace("■お問い合わせ：03-1234-5678\n", "").replace(
+        "〒100-0013 東京都千代田区霞が関9-1-1",
+        "所在地・お問い合わせ先は https://www.ogiya.example/about/ をご覧ください",
+    )
+    assert _rules(_check(_part(BODY + footer))) == set()
+
+
+def test_d4_label_on_the_url_line() -> None:
+    """ "Company information: URL" says what is on the page."""
+    pointer = "Company information: https://www.ogiya.example/about/"
+    assert _rules(_check(_part(_without_address(pointer)))) == set()
+
+
+def test_d4_info_url_without_words_is_not_a_pointer() -> None:
+    """The profile's info_url, shown with words that do not name the address, is a bare URL."""
+    pointer = "詳しくはこちら https://www.ogiya.example/company/"
+    assert _rules(_check(_part(_without_address(pointer)))) == {"D4"}
+
+
+def test_d5_bare_url_is_not_an_enquiry_contact() -> None:
+    assert _rules(_check(_part(_without_phone("https://www.ogiya.example/help/")))) == {"D5"}
+
+
+# --- recognising names, addresses and numbers --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "Minato Denshi Co.,Ltd",
+        "MINATO DENSHI CO., LTD.",
+        "Minato Denshi Company Limited",
+        "Ｍｉｎａｔｏ　Ｄｅｎｓｈｉ　Ｃｏ．，Ｌｔｄ．",
+        "株式会社　みなと電子",
+        "㈱ みなと電子",
+    ],
+)
+def test_d1_corporate_suffix_variants(shown: str) -> None:
+    assert "D1" not in _rules(_check(_part(shown), context=_context(MINATO))), shown
+
+
+@pytest.mark.parametrize(
+    "shown", ["(有)さくら商会", "㈲さくら商会", "Sakura Shokai, Inc.", "Sakura Shokai Incorporated"]
+)
+def test_d1_yugen_and_inc(shown: str) -> None:
+    profile = SenderProfile(
+        name="s", consignor="s", names=("有限会社さくら商会", "Sakura Shokai Inc.")
+    )
+    assert "D1" not in _rules(_check(_part(shown), context=_context(profile))), shown
+
+
+def test_d1_another_company_is_not_the_sender() -> None:
+    assert "D1" in _rules(_check(_part("みなと電気株式会社"), context=_context(MINATO)))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "千代田区霞が関九丁目一番一号",  # kanji numerals, 丁目・番・号
+        "千代田区 霞が関 ９丁目１番１号",
+        "千代田区霞が関9ー1ー1",  # long-vowel mark typed for a hyphen
+        "千代田区霞が関9−1−1",  # minus sign
+    ],
+)
+def test_d4_profile_address_in_other_spellings(address: str) -> None:
+    """D4: the profile's address; no 〒, prefecture or 所在地 label, so only the profile says so."""
+    assert _rules(_check(_part(_without_address(address)))) == set()
+
+
+def test_d4_profile_address_written_with_kanji_numerals() -> None:
+    profile = dataclasses.replace(MINATO, postal_addresses=("大阪府大阪市北区梅田一丁目二番三号",))
+    text = "株式会社みなと電子\n配信停止：https://shop.minato.example/unsubscribe\n06-6123-4567\n"
+    assert _check(_part(text + "大阪市北区梅田1-2-3"), context=_context(profile)) == []
+
+
+def test_d4_another_block_number_is_not_the_address() -> None:
+    assert _rules(_check(_part(_without_address("千代田区霞が関9-1-10")))) == {"D4"}
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "ナビダイヤル 0570-012-345",
+        "0800-123-4567",
+        "IP電話 050-1234-5678",
+        "+81 3 1234 5678",
+        "+81 (0)3-1234-5678",
+        "TEL 03.1234.5678",
+        "(03)1234-5678",
+        "０１２０－９８７－６５４",
+        "03ー9876ー5432",
+    ],
+)
+def test_d5_phone_formats(contact: str) -> None:
+    assert _rules(_check(_part(_without_phone(contact)))) == set()
+
+
+@pytest.mark.parametrize("text", ["注文番号 12345678901", "発売日 2026.12.25", "価格 1,234,567円"])
+def test_d5_other_numbers_are_not_phone_numbers(text: str) -> None:
+    assert _rules(_check(_part(_without_phone(text)))) == {"D5"}
+
+
+# --- hidden text ------------------------------------------------------------------
+
+
+def test_d2_optout_only_in_hidden_text() -> None:
+    """Art. 4: 正しく表示される — a display:none opt-out link is not shown."""
+    url = "https://www.ogiya.example/mail/stop"
+    footer = FOOTER.replace(f"{STATEMENT}\n{url}\n", "")
+    html = _part(
+        BODY + footer,
+        content_type="text/html",
+        hidden=[HiddenText(f"配信停止はこちら {url}", "display:none", (url,))],
+    )
+    (d2,) = _check(html)
+    assert (d2.rule, d2.code) == ("D2", "display.optout_missing")
+    assert "text/html part #0" in d2.message
+    assert "opt-out URL or address present only in hidden text (display:none)" in d2.message
+    assert "hidden text (display:none)" in d2.evidence and url in d2.evidence
+
+
+def test_d4_address_only_in_hidden_text() -> None:
+    hidden = HiddenText("〒100-0013 東京都千代田区霞が関9-1-1", "font-size:1px")
+    (d4,) = _check(_part(_without_address(""), content_type="text/html", hidden=[hidden]))
+    assert d4.rule == "D4"
+    assert "postal address present only in hidden text (font-size:1px)" in d4.message
+
+
+def test_d3_statement_only_in_hidden_text() -> None:
+    hidden = HiddenText(STATEMENT, "colour #ffffff on background #ffffff")
+    html = _part(BODY + FOOTER.replace(STATEMENT, ""), content_type="text/html", hidden=[hidden])
+    (d3,) = _check(html)
+    assert d3.rule == "D3"
+    assert "opt-out wording present only in hidden text" in d3.evidence
+
+
+# --- extending the lexicon from the config ---------------------------------------
+
+
+def test_optout_terms_option_adds_to_the_lexicon() -> None:
+    text = BODY + FOOTER.replace(STATEMENT, "今後のメールお断りは")
+    assert _rules(_check(_part(text))) == {"D3"}
+    policy = DisplayPolicy({"optout_terms": ["お断り"]})
+    assert _check(_part(text), policy=policy) == []
+
+
+def test_pointer_terms_option_adds_to_the_lexicon() -> None:
+    pointer = "所在地など当店の情報を\nまとめました\nhttps://www.ogiya.example/about/"
+    text = _without_address("") + "\n\n" + pointer
+    assert _rules(_check(_part(text))) == {"D4"}
+    assert _check(_part(text), policy=DisplayPolicy({"pointer_terms": ["まとめ"]})) == []
+
+
+def test_contact_terms_option_adds_to_the_lexicon() -> None:
+    text = _without_phone("ヘルプデスク https://www.ogiya.example/help/")
+    assert _rules(_check(_part(text))) == {"D5"}
+    assert _check(_part(text), policy=DisplayPolicy({"contact_terms": ["ヘルプデスク"]})) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"optout_term": ["x"]}, r"unknown option\(s\) optout_term \(known: .*optout_terms"),
+        ({"optout_terms": "配信停止"}, "optout_terms: must be a list of non-empty strings"),
+        ({"optout_patterns": ["(停止"]}, r"bad pattern '\(停止'"),
+        ({"lexicon": 3}, "lexicon: must be the path of a TOML file"),
+    ],
+)
+def test_bad_options_are_rejected(options: dict[str, Any], error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        DisplayPolicy(options)
+
+
+def test_lexicon_with_an_unknown_list_is_rejected(tmp_path: Path) -> None:
+    lexicon = tmp_path / "lexicon.toml"
+    lexicon.write_text('[optout]\nwords = ["停止"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"unknown list \[optout\] words"):
+        DisplayPolicy({"lexicon": str(lexicon)})
