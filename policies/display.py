@@ -372,11 +372,12 @@ class _Reading:
 
     def walk(
         self, line: int, step: int, stop: Callable[[int], bool] | None, reach: int
-    ) -> tuple[list[int], str]:
-        """Up to ``reach`` non-empty lines next to ``line`` one way, and what ended the walk.
+    ) -> tuple[list[int], tuple[str, int] | None]:
+        """Up to ``reach`` non-empty lines next to ``line`` one way, and what ended the walk early.
 
         It crosses at most one block break and ends before a rule or a line
-        for which ``stop`` holds (see ADJACENT_LINES).
+        for which ``stop`` holds (see ADJACENT_LINES); the end is a key of
+        _BARRIERS and the line it is at.
         """
         taken: list[int] = []
         gap = crossed = False
@@ -385,17 +386,17 @@ class _Reading:
             if not self.lines[i].strip():
                 gap = True
             elif self._rule(i):
-                return taken, f"a rule at line {i + 1}"
+                return taken, ("rule", i)
             elif stop and stop(i):
-                return taken, f"another item's label at line {i + 1}: {self.lines[i].strip()!r}"
+                return taken, ("label", i)
             elif gap and crossed:
-                return taken, f"a second paragraph break before line {i + 1}"
+                return taken, ("paragraph", i)
             else:
                 crossed = crossed or gap
                 gap = False
                 taken.append(i)
             i += step
-        return taken, "" if len(taken) < reach else f"the window of {reach} lines"
+        return taken, None
 
     def neighbourhood(
         self, line: int, stop: Callable[[int], bool] | None = None, reach: int = ADJACENT_LINES
@@ -424,31 +425,45 @@ class _Reading:
                 return _Hit(self.part, self.quote(i))
         return None
 
-    def nearest_statement(self, target: _Target) -> tuple[str, str]:
-        """Why a target has no D3 statement: (short ASCII reason, evidence)."""
+    def nearest_statement(self, target: _Target) -> tuple[str, str, str]:
+        """Why a target has no D3 statement: short reasons (English, Japanese) and evidence."""
         wording = [i for i, words in enumerate(self.words) if self.wording.optout.search(words)]
         line = target.line
         if line is None:
-            return "the link's place in the text is unknown", f"{self.label}: link {target.shown}"
+            return (
+                "the link's place in the text is unknown",
+                "リンクの本文中の位置が分かりません",
+                f"{self.label}: link {target.shown} (anchor text {target.anchor!r})",
+            )
         if not wording:
-            return f"no opt-out wording in {self.label}", f"no opt-out wording in {self.label}"
+            return (
+                f"no opt-out wording in {self.label}",
+                "オプトアウトできる旨の文言が本文にありません",
+                f"no opt-out wording anywhere in {self.label}",
+            )
         nearest = min(wording, key=lambda i: abs(i - line))
         step = 1 if nearest > line else -1
         apart = sum(1 for i in range(line + step, nearest + step, step) if self.lines[i].strip())
-        side = "below" if step > 0 else "above"
+        side, side_ja = ("below", "下") if step > 0 else ("above", "上")
         reason = f"nearest opt-out wording is {apart} lines {side}"
+        reason_ja = f"最も近い文言は{apart}行{side_ja}"
         evidence = (
             f"nearest opt-out wording {self.quote(nearest)} is {apart} non-empty line(s) {side}"
             f" {self.quote(line)}"
         )
         if apart > ADJACENT_LINES:
-            return reason, f"{evidence}, beyond the D3 window of {ADJACENT_LINES} lines"
-        ended = (
-            self.walk(line, step, self._other_item, apart)[1]
-            if not self._other_item(line)
-            else "the URL's own line, which labels another item"
+            return reason, reason_ja, f"{evidence}, beyond the D3 window of {ADJACENT_LINES} lines"
+        kind, at = (
+            ("own", line)
+            if self._other_item(line)
+            else self.walk(line, step, self._other_item, apart)[1] or ("own", line)
         )
-        return f"{reason}, past {ended.split(':')[0]}", f"{evidence}, past {ended}"
+        english, japanese = _BARRIERS[kind]
+        return (
+            f"{reason}, past {english} at line {at + 1}",
+            f"{reason_ja}、{at + 1}行目の{japanese}を挟んでいます",
+            f"{evidence}, past {english} at {self.quote(at)}",
+        )
 
     def reply_statements(self) -> list[int]:
         """Lines saying opt-out is by replying to this mail (D3: anywhere, D2: the From address).
@@ -606,25 +621,32 @@ def _judge(
                 unseen.setdefault(rule, (piece.hidden, hits[0]))
 
     findings: list[Finding] = []
-    elsewhere: list[str] = []
+    elsewhere: dict[str, _Hit] = {}  # rule: where it is, in another charset
     for rule, hits in found.items():
         if any(_canonical_charset(h.part.charset) == main for h in hits):
             continue
         if hits:
-            elsewhere.append(f"{rule} in {hits[0].evidence}")
+            elsewhere[rule] = hits[0]
         elif rule == "D3" and found["D2"]:
             findings.append(_not_adjacent(readings, hidden, where, wording))
         elif rule != "D3":
             findings.append(_missing(rule, where, profile, unseen.get(rule)))
     if elsewhere:
+        parts = ", ".join(
+            f"{rule} in {h.part.content_type} part #{h.part.index} ({h.part.charset})"
+            for rule, h in elsewhere.items()
+        )
         findings.append(
             Finding(
                 rule="D6",
                 code="display.charset_mismatch",
                 action=Action.BLOCK,
-                message=f"display items are encoded in another charset than the text ({shown})",
-                message_ja=f"表示事項が本文（{shown}）と異なる文字コードで符号化されています",
-                evidence=f"text charset {shown} ({readings[0].label}); " + "; ".join(elsewhere),
+                message="display items are encoded in another charset than the text"
+                f" ({shown}, {readings[0].label}): {parts}",
+                message_ja=f"表示事項が本文（{shown}、{readings[0].label}）と異なる文字コードで"
+                f"符号化されています：{parts}",
+                evidence=f"text charset {shown} ({readings[0].label}); "
+                + "; ".join(f"{rule} in {h.evidence}" for rule, h in elsewhere.items()),
             )
         )
     return findings
@@ -692,16 +714,24 @@ def _missing(
     )
 
 
+_BARRIERS = {  # what ends the D3 window before the wording: (English, Japanese)
+    "rule": ("a rule", "罫線"),
+    "label": ("another item's label", "別の表示事項の見出し"),
+    "paragraph": ("a second paragraph break", "2つ目の段落区切り"),
+    "own": ("the URL's own line, which labels another item", "別の表示事項の見出しの行"),
+}
+
+
 def _not_adjacent(
     readings: list[_Reading], hidden: list[_Reading], where: str, wording: _Wording
 ) -> Finding:
     """D3: opt-out targets without a statement next to them, with the nearest wording."""
-    reasons: list[str] = []
+    reasons: list[tuple[str, str]] = []
     evidence: list[str] = []
     for r in readings:
         for target in r.optout:
-            reason, why = r.nearest_statement(target)
-            reasons.append(reason)
+            reason, reason_ja, why = r.nearest_statement(target)
+            reasons.append((reason, reason_ja))
             evidence.append(f"opt-out target {target.shown}: {why}")
     unseen = [r.quote(i) for r in hidden for i, w in enumerate(r.words) if wording.optout.search(w)]
     if unseen:
@@ -711,8 +741,9 @@ def _not_adjacent(
         code="display.optout_statement_not_adjacent",
         action=Action.BLOCK,
         message="no opt-out statement immediately before or after the opt-out URL"
-        f" ({where}; {_ascii(reasons[0])})",
-        message_ja=f"オプトアウトの通知先の直前又は直後に、通知ができる旨の表示がありません（{where}）",
+        f" ({where}; {_ascii(reasons[0][0])})",
+        message_ja="オプトアウトの通知先の直前又は直後に、通知ができる旨の表示がありません"
+        f"（{where}。{reasons[0][1]}）",
         evidence="; ".join(evidence)
         + f"; looked for opt-out wording ({', '.join(wording.optout_terms[:3])}, …) in the anchor"
         f" text, on the URL's line or within {ADJACENT_LINES} non-empty lines above or below"

@@ -166,6 +166,8 @@ def test_example_10_names_every_item_in_the_other_charset() -> None:
     for rule in ("D2", "D3", "D4", "D5"):
         assert f"{rule} in text/plain part #1" in finding.evidence
     assert "D1 in" not in finding.evidence  # 扇屋商店 is also in the ISO-2022-JP text
+    assert "(iso-2022-jp, text/plain part #0)" in finding.message
+    assert "D2 in text/plain part #1 (utf-8)" in finding.message
 
 
 # --- every finding -----------------------------------------------------------
@@ -538,6 +540,16 @@ def test_d3_finding_names_the_far_line_and_its_distance() -> None:
     assert "9 lines below" in d3.message
     assert "line 19: '※今後のご案内が不要な場合は" in d3.evidence
     assert "9 non-empty line(s) below text/plain part #0 line 7" in d3.evidence
+
+
+def test_d3_finding_says_another_items_label_separates() -> None:
+    """The enquiry line between wording and URL ends the window: the URL is not its subject."""
+    text = (
+        f"扇屋商店\n{STATEMENT}\nお問い合わせ：03-1234-5678\nhttps://www.ogiya.example/mail/stop\n"
+    )
+    (d3,) = _check(_part(text + "〒100-0013 東京都千代田区霞が関9-1-1"))
+    assert "2 lines above, past another item's label at line 3" in d3.message
+    assert "最も近い文言は2行上、3行目の別の表示事項の見出しを挟んでいます" in d3.message_ja
 
 
 def test_d3_finding_says_a_rule_separates() -> None:
