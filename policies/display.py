@@ -630,7 +630,7 @@ def _judge(
         elif rule == "D3" and found["D2"]:
             findings.append(_not_adjacent(readings, hidden, where, wording))
         elif rule != "D3":
-            findings.append(_missing(rule, where, profile, unseen.get(rule)))
+            findings.append(_missing(rule, where, profile, unseen.get(rule), full))
     if elsewhere:
         parts = ", ".join(
             f"{rule} in {h.part.content_type} part #{h.part.index} ({h.part.charset})"
@@ -681,7 +681,7 @@ _MISSING = {
 
 
 def _missing(
-    rule: str, where: str, profile: SenderProfile, unseen: tuple[str, _Hit] | None
+    rule: str, where: str, profile: SenderProfile, unseen: tuple[str, _Hit] | None, full: bool
 ) -> Finding:
     """An item not shown; ``unseen`` says why and where it is in hidden text, if anywhere."""
     code, item, message, message_ja = _MISSING[rule]
@@ -696,6 +696,8 @@ def _missing(
         " or a URL with words saying enquiries are taken there",
     }[rule]
     evidence = f"looked in {where} for {looked_for}"
+    if not full:
+        evidence += "; incidental ad (LAW.md O3): only the sender's name is required (D7)"
     if unseen:
         reason, hit = unseen
         message += f" ({where}); {item} present only in hidden text ({_ascii(reason)})"

@@ -446,7 +446,9 @@ def test_incidental_needs_only_the_name() -> None:
     """D7: an ad riding on a bill (O3) shows the sender's name only."""
     incidental = _context(category=Category.INCIDENTAL)
     assert _check(_part("ご請求額：6,380円\n扇屋商店"), context=incidental) == []
-    assert _rules(_check(_part("ご請求額：6,380円"), context=incidental)) == {"D1"}
+    (d1,) = _check(_part("ご請求額：6,380円"), context=incidental)
+    assert d1.rule == "D1"
+    assert "only the sender's name is required (D7)" in d1.evidence
 
 
 def test_non_advertising_needs_nothing() -> None:
