@@ -288,10 +288,12 @@ class _Walker:
             data = b""
         source, codec = charsets.decode(data, label)
         source = source.replace("\r\n", "\n")
+        hidden: tuple[HiddenText, ...] = ()
         if ctype == "text/html":
             rendered = htmltext.render(source)
             text = rendered.text
             links = tuple(Link(url, anchor) for url, anchor in rendered.links)
+            hidden = tuple(HiddenText(*item) for item in rendered.hidden)
         else:
             text = source
             links = plain_links(text)
@@ -306,4 +308,5 @@ class _Walker:
             links=links,
             attachment=attachment,
             alternative=alternative,
+            hidden=hidden,
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.message import ParsedMessage, parse, parse_address, plain_links
+from gateway.message import HiddenText, ParsedMessage, parse, parse_address, plain_links
 from tests.conftest import SHARED
 
 MAIL = SHARED / "corpora" / "mail"
@@ -259,6 +259,39 @@ def test_example_13_display_none_hidden() -> None:
     assert ("https://shop.minato.example/sale", "セール会場はこちら") in [
         (link.url, link.text) for link in part.links
     ]
+    # The hidden div is still there for a finding to quote, with why it is not seen.
+    assert part.hidden == (
+        HiddenText(
+            "配信停止をご希望の方は こちら。 〒530-0001 大阪府大阪市北区梅田1-2-3 "
+            "お問い合わせ：06-6123-4567",
+            "display:none",
+            ("https://shop.minato.example/unsubscribe",),
+        ),
+    )
+
+
+def test_html_part_hidden_text_and_plain_part_has_none() -> None:
+    raw = _mime(
+        "From: a@example.com",
+        'Content-Type: multipart/alternative; boundary="A"',
+        "",
+        "--A",
+        "Content-Type: text/plain",
+        "",
+        "plain",
+        "--A",
+        "Content-Type: text/html",
+        "",
+        '<p>shown</p><p style="color:#fefefe">faint <a href="https://x.example/" style="color:inherit">x</a></p>',
+        "--A--",
+    )
+    plain, html = parse(raw).parts
+    assert plain.hidden == ()
+    assert html.text == "shown"
+    assert html.links == ()
+    assert html.hidden == (
+        HiddenText("faint x", "colour #fefefe on background #ffffff", ("https://x.example/",)),
+    )
 
 
 # ---- structure and robustness
