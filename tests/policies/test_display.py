@@ -620,6 +620,21 @@ def test_d4_label_on_the_url_line() -> None:
     assert _rules(_check(_part(_without_address(pointer)))) == set()
 
 
+def test_d4_heading_right_above_the_url() -> None:
+    pointer = "■会社概要\nhttps://www.ogiya.example/about/"
+    assert _rules(_check(_part(_without_address(pointer)))) == set()
+
+
+def test_d4_anchor_text_labels_the_link() -> None:
+    """<a href="…/about/">会社概要</a>: the rendered text shows only the anchor."""
+    html = _part(
+        _without_address("会社概要"),
+        content_type="text/html",
+        links=[Link("https://www.ogiya.example/about/", "会社概要")],
+    )
+    assert _rules(_check(html)) == set()
+
+
 def test_d4_info_url_without_words_is_not_a_pointer() -> None:
     """The profile's info_url, shown with words that do not name the address, is a bare URL."""
     pointer = "詳しくはこちら https://www.ogiya.example/company/"
