@@ -332,8 +332,9 @@ class _Reading:
         return f"{label} hidden text ({self.hidden})" if self.hidden else label
 
     def quote(self, line: int | None) -> str:
+        """A line for a finding's evidence; for an unplaced link, its part (hidden: the text)."""
         if line is None:
-            return self.label
+            return f"{self.label}: {self.part.text.strip()[:120]!r}" if self.hidden else self.label
         return f"{self.label} line {line + 1}: {self.lines[line].strip()!r}"
 
     def hit(self, target: _Target) -> _Hit:
