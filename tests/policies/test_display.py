@@ -496,6 +496,7 @@ STATEMENT = "■メール配信の停止をご希望の方は、下記URLより�
         "メールマガジンの解除",
         "メールの配信を停止する",  # (配信|送信|メール|案内).{0,10}(停止|解除|中止|不要)
         "ご案内メールの送付を中止するには",
+        "メール配信設定の変更・解除はこちら",
         "To unsubscribe, visit",
         "Opt-out:",
         "To stop receiving these emails:",
@@ -512,7 +513,7 @@ def test_d3_statements_that_speak_of_stopping_this_mail(statement: str) -> None:
         "こちら",
         "Click here",
         "サービス停止のお知らせ",  # 停止, but of a service, not of this mail
-        "メール設定・サービス停止のお知らせ",
+        "メンテナンスに伴うサービス停止",
         "お手続きは下記URLから",
     ],
 )
