@@ -20,6 +20,7 @@ counting them would hide both copies.
 from __future__ import annotations
 
 import colorsys
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -248,13 +249,18 @@ def hidden_reason(style: Style, *, text: bool = True) -> str | None:
         return f"font-size:{_px(style.font_px)}"
     if style.color[3] == 0:
         return "color:transparent"
-    if style.background is not None:
-        shown = _over(style.color, style.background)
-        if contrast_ratio(shown, style.background) < MIN_CONTRAST:
-            return f"colour {_hex(style.color)} on background {_hex(style.background)}"
+    if style.background is not None and _faint(style.color, style.background):
+        return f"colour {_hex(style.color)} on background {_hex(style.background)}"
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _faint(color: Color, background: Color) -> bool:
+    """Too little contrast to read; cached, as a mail uses a handful of colour pairs."""
+    return contrast_ratio(_over(color, background), background) < MIN_CONTRAST
+
+
+@functools.lru_cache(maxsize=4096)
 def parse_color(value: str) -> Color | None:
     """A CSS colour (hex, rgb(), rgba(), hsl(), a name, transparent); None if it is none."""
     value = value.strip().lower()
@@ -444,6 +450,12 @@ def _declarations(block: str) -> Iterator[_Declaration]:
             value = value[: match.start()].strip()
         for name, longhand in _longhands(prop, value.lower()):
             yield name, longhand, important
+
+
+@functools.lru_cache(maxsize=4096)
+def _inline(style: str) -> tuple[_Declaration, ...]:
+    """A style attribute's declarations; mails repeat the same few on every cell."""
+    return tuple(_declarations(style))
 
 
 def _longhands(prop: str, value: str) -> Iterator[tuple[str, str]]:
@@ -749,20 +761,22 @@ class _Renderer:
         candidates = [self.index.get(f"#{element_id}", []), self.index.get(tag, [])]
         candidates += [self.index.get(f".{name}", []) for name in classes]
         candidates.append(self.index.get("*", []))
-        for bucket in candidates:
+        for bucket in candidates if self.index else ():
             for chain_index, rule in bucket:
                 if not rule.chain[-1].matches(tag, element_id, classes):
                     continue
                 if chain_index >= 0 and parent.progress[chain_index] < len(rule.chain) - 1:
                     continue
                 _cascade(cascaded, _SHEET, rule.declarations, rule.specificity, rule.order)
-        _cascade(cascaded, _INLINE, _declarations(node.get("style") or ""))
+        _cascade(cascaded, _INLINE, _inline(node.get("style") or ""))
         progress = tuple(
             p + 1
             if p < len(rule.chain) - 1 and rule.chain[p].matches(tag, element_id, classes)
             else p
             for p, rule in zip(parent.progress, self.chains, strict=True)
         )
+        if not cascaded:  # most elements: nothing of their own, all inherited
+            return parent.style, progress
         values = {prop: value for prop, (_, value) in cascaded.items()}
         origins = {prop: key[1] for prop, (key, _) in cascaded.items()}
         return _computed(values, origins, parent.style), progress

@@ -282,7 +282,8 @@ def test_html_part_hidden_text_and_plain_part_has_none() -> None:
         "--A",
         "Content-Type: text/html",
         "",
-        '<p>shown</p><p style="color:#fefefe">faint <a href="https://x.example/" style="color:inherit">x</a></p>',
+        '<p>shown</p><p style="color:#fefefe">faint '
+        '<a href="https://x.example/" style="color:inherit">x</a></p>',
         "--A--",
     )
     plain, html = parse(raw).parts
