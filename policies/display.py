@@ -416,10 +416,15 @@ class _Reading:
         return bool(self.wording.labels.search(words)) and not self.wording.optout.search(words)
 
     def _statement_near(self, target: _Target) -> _Hit | None:
-        """The opt-out wording next to the target (D3): its anchor text or a line around it."""
-        if self.wording.optout.search(_fold(target.anchor)):
+        """The opt-out wording next to the target (D3): its anchor text or a line around it.
+
+        An anchor that names another item (お問い合わせはこちら) says what its link
+        is, whatever else stands on its line.
+        """
+        anchor = _fold(target.anchor)
+        if self.wording.optout.search(anchor):
             return _Hit(self.part, f"{self.quote(target.line)} (anchor text {target.anchor!r})")
-        if target.line is None:
+        if target.line is None or self.wording.labels.search(anchor):
             return None
         for i in self.neighbourhood(target.line, self._other_item):
             if self.wording.optout.search(self.words[i]):
@@ -630,7 +635,10 @@ def _judge(
             elsewhere[rule] = hits[0]
         elif rule == "D3" and found["D2"]:
             findings.append(_not_adjacent(readings, hidden, where, wording))
-        elif rule != "D3":
+        elif rule == "D3":
+            if not any(wording.optout.search(w) for r in readings for w in r.words):
+                findings.append(_missing(rule, where, profile, unseen.get(rule), full))
+        else:
             findings.append(_missing(rule, where, profile, unseen.get(rule), full))
     if elsewhere:
         parts = ", ".join(
@@ -666,6 +674,12 @@ _MISSING = {
         "no opt-out URL or e-mail address is shown",
         "オプトアウトの通知先（電子メールアドレス又はURL）が表示されていません",
     ),
+    "D3": (
+        "display.optout_statement_missing",
+        "opt-out statement",
+        "no statement that the recipient may opt out is shown",
+        "オプトアウトの通知ができる旨が表示されていません",
+    ),
     "D4": (
         "display.postal_address_missing",
         "postal address",
@@ -690,6 +704,7 @@ def _missing(
         "D1": f"one of {list(profile.names)} (NFKC; 株式会社/(株)/㈱ and Co., Ltd./Inc. variants)",
         "D2": f"{profile.optout_url or profile.optout_address or 'a URL or address'}"
         " or a URL/address next to opt-out wording, or wording saying opt-out is by reply",
+        "D3": "opt-out wording (the lexicon's [optout] terms and patterns) anywhere",
         "D4": f"{list(profile.postal_addresses)} (any spelling), 〒NNN-NNNN,"
         " prefecture+municipality, a Western address, or a URL with words saying the address"
         " is there",

@@ -179,6 +179,7 @@ def test_finding_shape() -> None:
     assert [(f.rule, f.code) for f in findings] == [
         ("D1", "display.sender_name_missing"),
         ("D2", "display.optout_missing"),
+        ("D3", "display.optout_statement_missing"),
         ("D4", "display.postal_address_missing"),
         ("D5", "display.contact_missing"),
     ]
@@ -218,10 +219,17 @@ def test_d1_half_width_katakana_and_full_width_latin() -> None:
 # --- D2 opt-out URL or address -----------------------------------------------
 
 
-def test_d2_missing_when_no_optout_target() -> None:
+def test_d2_d3_missing_when_no_optout_target_nor_wording() -> None:
+    """Art. 4 asks for both the opt-out target (D2) and the statement (D3): both are absent."""
     footer = "■お問い合わせ：03-1234-5678\n扇屋商店\n〒100-0013 東京都千代田区霞が関9-1-1"
     findings = _check(_part(BODY + footer))
-    assert _rules(findings) == {"D2"}
+    assert _rules(findings) == {"D2", "D3"}
+
+
+def test_d2_missing_with_a_statement_but_no_target() -> None:
+    """The statement is shown (D3); nothing says where to send the request (D2)."""
+    footer = "配信停止をご希望の方はお申し付けください。\n" + ADDRESS_AND_PHONE
+    assert _rules(_check(_part(BODY + footer))) == {"D2"}
 
 
 def test_d2_profile_url_compared_without_query_and_trailing_slash() -> None:
@@ -307,6 +315,22 @@ def test_d3_blank_lines_are_skipped_but_a_rule_separates() -> None:
     url = "https://www.ogiya.example/mail/stop"
     assert _rules(_check(_part(f"{statement}\n\n{url}{rest}"))) == set()
     assert _rules(_check(_part(f"{statement}\n――――――\n{url}{rest}"))) == {"D3"}
+
+
+def test_d5_contact_link_on_the_optout_line_is_not_an_optout_target() -> None:
+    """<a>メール配信の停止はこちら</a> ｜ <a href=mailto:…>お問い合わせはこちら</a>: the anchor
+    says the second link takes enquiries (D5), whatever else stands on its line."""
+    html = _part(
+        "株式会社みなと電子\nメール配信の停止はこちら ｜ お問い合わせはこちら\n"
+        "〒530-0001 大阪府大阪市北区梅田1-2-3",
+        content_type="text/html",
+        charset="utf-8",
+        links=[
+            Link("https://shop.minato.example/unsubscribe", "メール配信の停止はこちら"),
+            Link("mailto:support@minato.example", "お問い合わせはこちら"),
+        ],
+    )
+    assert _check(html, context=_context(MINATO)) == []
 
 
 def test_d3_anchor_text_is_wording_next_to_its_own_url() -> None:
@@ -417,7 +441,7 @@ def test_d6_same_charset_under_another_label() -> None:
 
 def test_attachment_does_not_display() -> None:
     findings = _check(_part(BODY + "扇屋商店"), _part(FOOTER, index=1, attachment=True))
-    assert _rules(findings) == {"D2", "D4", "D5"}
+    assert _rules(findings) == {"D2", "D3", "D4", "D5"}
 
 
 def test_each_alternative_must_comply_on_its_own() -> None:
@@ -425,7 +449,7 @@ def test_each_alternative_must_comply_on_its_own() -> None:
     plain = _part(BODY + FOOTER, alternative=1)
     html = _part(BODY + "扇屋商店", index=1, content_type="text/html", alternative=1)
     findings = _check(plain, html)
-    assert _rules(findings) == {"D2", "D4", "D5"}
+    assert _rules(findings) == {"D2", "D3", "D4", "D5"}
     assert all("text/html part #1" in f.message for f in findings)
 
 
@@ -436,7 +460,7 @@ def test_alternatives_both_compliant() -> None:
 
 
 def test_no_text_at_all() -> None:
-    assert _rules(_check()) == {"D1", "D2", "D4", "D5"}
+    assert _rules(_check()) == {"D1", "D2", "D3", "D4", "D5"}
 
 
 # --- categories (S1, O3, D7) ------------------------------------------------
@@ -584,6 +608,8 @@ def test_d2_optout_by_mail_to_an_address(statement: str) -> None:
         "本メールへのご返信で配信停止を承ります。",
         "配信停止をご希望の方は、このメールに「停止」とご返信ください。",
         "Reply to this email with STOP to unsubscribe.",
+        "このお知らせが不要な方は、このメールに返信してお知らせください。\n"
+        "次回から配信を止めさせていただきます。",
     ],
 )
 def test_d2_d3_optout_by_reply_anywhere(statement: str) -> None:
@@ -737,11 +763,13 @@ def test_d2_optout_only_in_hidden_text() -> None:
         content_type="text/html",
         hidden=[HiddenText(f"配信停止はこちら {url}", "display:none", (url,))],
     )
-    (d2,) = _check(html)
+    d2, d3 = _check(html)
     assert (d2.rule, d2.code) == ("D2", "display.optout_missing")
     assert "text/html part #0" in d2.message
     assert "opt-out URL or address present only in hidden text (display:none)" in d2.message
     assert "hidden text (display:none)" in d2.evidence and url in d2.evidence
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_missing")
+    assert "opt-out statement present only in hidden text (display:none)" in d3.message
 
 
 def test_d4_address_only_in_hidden_text() -> None:
