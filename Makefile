@@ -1,12 +1,13 @@
 # The two commands of README.md:
 #   make serve   set up a virtualenv and run the gateway on its embedded default
 #   make test    set up everything the tests need and run lint, types and the suite
-# and: make install (the virtualenv only), make peers (the test peers), make clean.
+# and: make install (the virtualenv only), make peers (the test peers),
+#      make display-report (display rules against the labelled set), make clean.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install serve test lint peers clean
+.PHONY: install serve test lint peers display-report clean
 
 $(BIN)/tokuden: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +28,16 @@ peers:
 	sh tests/install-peers.sh
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check gateway policies tests
-	$(BIN)/ruff format --check gateway policies tests
+	$(BIN)/ruff check gateway policies tests scripts
+	$(BIN)/ruff format --check gateway policies tests scripts
 	$(BIN)/mypy
 
 test: $(VENV)/.test-deps peers lint
 	$(BIN)/pytest
+
+# Per-rule precision and recall of the display policy on tests/data/display/.
+display-report: $(BIN)/tokuden
+	$(BIN)/python scripts/display_report.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -6,22 +6,26 @@ the shipped example config, sent by smtplib with the sender's SMTP AUTH.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.api import Category, Classification, Envelope, PolicyContext
 from gateway.config import Config, load
+from gateway.message import parse
 from gateway.service import Gateway
 from gateway.smtp import start_server
 from gateway.store import open_store
 from gateway.store.importer import import_file
+from policies.display import DisplayPolicy
 from tests.cases import CASES, CASES_FILE, EXAMPLE_CONFIG, WORLD, Case, case_id, example_config
 from tests.peers import free_port, recording_sink, smtp_sink, swaks
 from tests.smtpclient import Transcript, maildir_messages, send
@@ -339,3 +343,70 @@ async def test_a_too_big_message_is_refused_with_552_and_logged(
     assert line["stage"] == "smtp"
     assert line["reply"].startswith("552 5.3.4")
     assert line["envelope"] == {"mail_from": "b@ogiya.example", "rcpt_to": ["yoshida@example.jp"]}
+
+
+def alternative_without_display_items() -> bytes:
+    """A Shift_JIS text + HTML ad with the sender's name only: D2-D5 are missing in both."""
+    text = "株式会社みなと電子 メールマガジン\r\n\r\n冬のセール開催中。\r\nhttps://shop.minato.example/sale\r\n"
+    html = (
+        "<html><body><p>株式会社みなと電子 メールマガジン</p>"
+        '<p>冬のセール開催中。<a href="https://shop.minato.example/sale">会場へ</a></p>'
+        "</body></html>"
+    )
+    encoded_html = base64.encodebytes(html.encode("cp932")).replace(b"\n", b"\r\n")
+    return (
+        b"From: news@minato.example\r\nTo: yoshida@example.jp\r\nSubject: sale\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+        b"--b1\r\nContent-Type: text/plain; charset=Shift_JIS\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + text.encode("cp932") + b"\r\n"
+        b"--b1\r\nContent-Type: text/html; charset=Shift_JIS\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded_html + b"\r\n"
+        b"--b1--\r\n"
+    )
+
+
+async def test_footer_fix_relays_a_fixed_and_annotated_mail(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    edits = {
+        'auth = { minato = "minato-secret" }': (
+            'auth = { minato = "minato-secret" }\ndisplay_fix = "footer"'
+        )
+    }
+    raw = alternative_without_display_items()
+    async with gateway(tmp_path, consent_db, edits=edits) as gw:
+        t = await send(
+            gw.port, "b@minato.example", ["yoshida@example.jp"], raw, "minato", "minato-secret"
+        )
+    assert t.data is not None and t.data[0] == 250, t.data
+    [path] = (gw.maildir / "new").iterdir()
+    delivered = path.read_bytes()
+    header = message_from_bytes(delivered)["X-Tokuden-Decision"]
+    assert "outcome=annotate" in header
+    assert {"D2", "D4", "D5"} <= set(header.split("rules=")[1].split(","))
+
+    # Read back by the standard library: both alternatives carry the block, in Shift_JIS.
+    reread = message_from_bytes(delivered, policy=policy.default)
+    parts = [p for p in reread.walk() if p.get_content_maintype() == "text"]
+    assert [(p.get_content_type(), p.get_content_charset()) for p in parts] == [
+        ("text/plain", "shift_jis"),
+        ("text/html", "shift_jis"),
+    ]
+    for part in parts:
+        assert "https://shop.minato.example/unsubscribe" in part.get_content()
+        assert "〒530-0001 大阪府大阪市北区梅田1-2-3" in part.get_content()
+
+    # The delivered mail passes the display rules on its own.
+    profile = load(EXAMPLE_CONFIG).senders["minato"]
+    context = PolicyContext(
+        profile,
+        Envelope("b@minato.example", ("yoshida@example.jp",)),
+        Classification(Category.ADVERTISING, "test"),
+    )
+    assert DisplayPolicy({}).check(parse(delivered), context) == []
+
+    [line] = gw.log_lines()
+    assert line["fixes"] == ["footer"]
+    assert line["recipients"]["yoshida@example.jp"]["outcome"] == "annotate"
+    assert {f["code"] for f in line["findings"]} == {"display.fixed_by_footer"}
