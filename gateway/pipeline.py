@@ -27,7 +27,7 @@ from gateway.classify import classify
 from gateway.config import ConfigError, PolicySpec
 from gateway.footer import FooterError, append_footer, render_block
 from gateway.message import ParsedMessage, parse
-from gateway.profile import Category, SenderProfile
+from gateway.profile import Category, Mode, SenderProfile
 from gateway.store import ConsentStore
 
 ENTRY_POINT_GROUP = "tokuden.policies"
@@ -111,8 +111,8 @@ class Pipeline:
         )
         first = Evaluation(message, context, await self._run(message, context))
         gaps = _display_gaps(first.findings)
-        if profile.display_fix != "footer" or not gaps:
-            return first
+        if profile.display_fix != "footer" or profile.mode is Mode.MONITOR or not gaps:
+            return first  # monitor mode changes nothing in the mail
         try:
             fixed = parse(append_footer(message, render_block(profile)))
         except FooterError as exc:

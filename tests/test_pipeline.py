@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from gateway.api import Action, Envelope
 from gateway.config import ConfigError, PolicySpec
 from gateway.message import parse
 from gateway.pipeline import Pipeline, PolicyFailure, load_policies
-from gateway.profile import SenderProfile
+from gateway.profile import Mode, SenderProfile
 from gateway.store.sqlite import SqliteStore
 
 PROFILE = SenderProfile(
@@ -78,3 +80,59 @@ async def test_consent_facts_reach_the_policies_for_every_recipient(store: Sqlit
     )
     assert evaluation.context.consent == {"a@example.jp": None}
     assert [f.rule for f in evaluation.findings] == ["C1"]
+
+
+FOOTER_PROFILE = SenderProfile(
+    name="ogiya",
+    consignor="扇屋商店",
+    names=("扇屋商店",),
+    postal_addresses=("〒100-0013 東京都千代田区霞が関9-1-1",),
+    optout_url="https://www.ogiya.example/mail/stop",
+    contact=("03-1234-5678",),
+    from_domains=("ogiya.example",),
+    display_fix="footer",
+)
+NO_OPTOUT = parse(
+    "From: news@ogiya.example\r\nTo: a@example.jp\r\nSubject: sale\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    "扇屋商店の週末セール。\r\n".encode()
+)
+
+
+@pytest.mark.parametrize("mode", [Mode.ENFORCE, Mode.ANNOTATE])
+async def test_the_footer_fix_repairs_and_annotates(store: SqliteStore, mode: Mode) -> None:
+    profile = replace(FOOTER_PROFILE, mode=mode)
+    evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
+        NO_OPTOUT, profile, ENVELOPE
+    )
+    assert evaluation.fixes == ("footer",)
+    assert evaluation.message.raw != NO_OPTOUT.raw
+    assert {f.code for f in evaluation.findings} == {"display.fixed_by_footer"}
+    assert {f.rule for f in evaluation.findings} == {"D2", "D3", "D4", "D5"}
+    assert {f.action for f in evaluation.findings} == {Action.ANNOTATE}
+
+
+async def test_monitor_mode_never_changes_the_mail(store: SqliteStore) -> None:
+    profile = replace(FOOTER_PROFILE, mode=Mode.MONITOR)
+    evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
+        NO_OPTOUT, profile, ENVELOPE
+    )
+    assert evaluation.fixes == ()
+    assert evaluation.message is NO_OPTOUT
+    assert {f.rule for f in evaluation.findings} == {"D2", "D3", "D4", "D5"}
+
+
+async def test_a_block_the_charset_cannot_hold_leaves_the_findings_and_says_why(
+    store: SqliteStore,
+) -> None:
+    ascii_mail = parse(
+        b"From: news@ogiya.example\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nSale\r\n"
+    )
+    evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
+        ascii_mail, replace(FOOTER_PROFILE, mode=Mode.ENFORCE), ENVELOPE
+    )
+    assert evaluation.fixes == ()
+    note = evaluation.findings[-1]
+    assert (note.code, note.action) == ("display.fix_failed", Action.LOG)
+    assert "us-ascii" in note.message
+    assert {f.rule for f in evaluation.findings if f.action is Action.BLOCK} >= {"D1", "D2"}

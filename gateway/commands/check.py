@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 async def _evaluate(
     config: Config, sender: str, message: ParsedMessage, mail_from: str, rcpts: list[str]
 ) -> Evaluation:
-    profile = config.senders[sender]
+    profile = replace(config.senders[sender], mode=Mode.ENFORCE)  # judged as enforce would
     store = open_store(config.store.url)
     try:
         pipeline = Pipeline(load_policies(config.policies, config.source), store)
