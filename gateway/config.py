@@ -376,15 +376,24 @@ class _Reader:
         if profile.display_fix != "footer":
             return
         needs = [
-            ("names", bool(profile.names)),
-            ("optout_url", bool(profile.optout_url or profile.optout_address)),
-            ("postal_addresses", bool(profile.postal_addresses or profile.info_url)),
-            ("contact", bool(profile.contact or profile.info_url)),
+            ("names", "names", bool(profile.names)),
+            (
+                "optout_url",
+                "optout_url or optout_address",
+                profile.optout_url or profile.optout_address,
+            ),
+            (
+                "postal_addresses",
+                "postal_addresses or info_url",
+                profile.postal_addresses or profile.info_url,
+            ),
+            ("contact", "contact or info_url", profile.contact or profile.info_url),
         ]
-        for item, present in needs:
+        for item, what, present in needs:
             if not present:
                 raise self.fail(
-                    f"{key}.{item}", "display_fix = 'footer' needs it to write the display block"
+                    f"{key}.{item}",
+                    f"display_fix = 'footer' needs {what} to write the display block",
                 )
 
     def policies(self, data: Mapping[str, Any]) -> tuple[PolicySpec, ...]:

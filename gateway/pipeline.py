@@ -116,12 +116,23 @@ class Pipeline:
         try:
             fixed = parse(append_footer(message, render_block(profile)))
         except FooterError as exc:
-            return replace(first, findings=(*first.findings, _fix_note("failed", str(exc))))
+            note = _fix_note(
+                gaps,
+                f"the footer fix was not applied: {exc}",
+                f"表示ブロックを追記できませんでした: {exc}",
+            )
+            return replace(first, findings=(*first.findings, note))
         findings = await self._run(fixed, context)
         left = _display_gaps(findings)
         if left:
             rules = ", ".join(sorted({f.rule for f in left}))
-            return replace(first, findings=(*first.findings, _fix_note("incomplete", rules)))
+            note = _fix_note(
+                left,
+                f"the footer fix was not applied: with the display block the mail still lacks "
+                f"{rules} (does senders.{profile.name}.display_block carry those items?)",
+                f"表示ブロックを追記しても {rules} が満たされないため、追記しませんでした",
+            )
+            return replace(first, findings=(*first.findings, note))
         return Evaluation(fixed, context, (*findings, *_fixed(gaps)), ("footer",))
 
     async def _run(self, message: ParsedMessage, context: PolicyContext) -> tuple[Finding, ...]:
@@ -185,14 +196,15 @@ def _fixed(gaps: Iterable[Finding]) -> list[Finding]:
     ]
 
 
-def _fix_note(what: str, detail: str) -> Finding:
+def _fix_note(gaps: Sequence[Finding], message: str, message_ja: str) -> Finding:
+    """Why the mail was not fixed; logged under the first rule it could not repair."""
     return Finding(
-        rule="D",
-        code=f"display.fix_{what}",
+        rule=min(f.rule for f in gaps),
+        code="display.fix_not_applied",
         action=Action.LOG,
-        message=f"the footer fix {what}: {detail}",
-        message_ja=f"表示ブロックの追記ができませんでした: {detail}",
-        evidence=detail,
+        message=message,
+        message_ja=message_ja,
+        evidence=message,
         policy="footer",
     )
 

@@ -208,13 +208,17 @@ def _name_key(text: str) -> str:
     return folded
 
 
+_GA = str.maketrans({"ヶ": "が", "ケ": "が", "ヵ": "か", "カ": "か"})
+
+
 def _address_key(text: str, *, drop_lead: bool = False) -> str:
     """An address or line in one spelling: 九丁目一番一号 and ９－１－１ are both 9-1-1.
 
     With ``drop_lead`` (for the profile's address) the leading postal code and
     prefecture go too, so that 「千代田区霞が関9-1-1」 alone still matches.
     """
-    folded = _ADDRESS_MARKS.sub("", _fold(text))
+    # 霞が関 = 霞ヶ関 = 霞ケ関: place names write the particle either way.
+    folded = _ADDRESS_MARKS.sub("", _fold(text)).translate(_GA)
     if drop_lead:
         folded = _LEADING_PREFECTURE.sub("", _LEADING_POSTCODE.sub("", folded))
     folded = _KANJI_NUMBER.sub(_kanji_number, folded)

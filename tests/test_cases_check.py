@@ -92,3 +92,49 @@ def test_human_output_lists_rule_and_outcome(config: Path) -> None:
     assert done.returncode == 1
     assert "category: advertising" in done.stdout
     assert "yoshida@example.jp: block (D2" in done.stdout
+
+
+def test_fixed_out_writes_the_fixed_mail_or_says_why_not(tmp_path: Path) -> None:
+    auth = 'auth = { ogiya = "ogiya-secret" }'
+    edits = {auth: auth + '\ndisplay_fix = "footer"'}
+    config = example_config(tmp_path, edits=edits)
+    fixed = tmp_path / "fixed.eml"
+    no_optout = next(c for c in CASES if c.file.startswith("02_"))
+    done = tokuden(
+        "check",
+        no_optout.path,
+        "--config",
+        config,
+        "--sender",
+        "ogiya",
+        "--rcpt",
+        "suzuki@example.jp",
+        "--fixed-out",
+        fixed,
+        "--json",
+    )
+    result = json.loads(done.stdout)
+    assert result["fixes"] == ["footer"]
+    assert {f["code"] for f in result["findings"] if f["rule"].startswith("D")} == {
+        "display.fixed_by_footer"
+    }
+    assert b"\x1b$B" in fixed.read_bytes()  # the block went in as ISO-2022-JP
+    again = tokuden(
+        "check",
+        fixed,
+        "--config",
+        config,
+        "--sender",
+        "ogiya",
+        "--rcpt",
+        "suzuki@example.jp",
+        "--json",
+    )
+    assert not [f for f in json.loads(again.stdout)["findings"] if f["rule"].startswith("D")]
+
+    compliant = tmp_path / "untouched.eml"
+    done = tokuden(
+        "check", CASES[0].path, "--config", config, "--sender", "ogiya", "--fixed-out", compliant
+    )
+    assert not compliant.exists()
+    assert f"tokuden: the mail was not fixed; {compliant} not written" in done.stderr

@@ -133,6 +133,18 @@ async def test_a_block_the_charset_cannot_hold_leaves_the_findings_and_says_why(
     )
     assert evaluation.fixes == ()
     note = evaluation.findings[-1]
-    assert (note.code, note.action) == ("display.fix_failed", Action.LOG)
-    assert "us-ascii" in note.message
+    assert (note.code, note.action, note.rule) == ("display.fix_not_applied", Action.LOG, "D1")
+    assert "cannot be written in the part's charset us-ascii" in note.message
     assert {f.rule for f in evaluation.findings if f.action is Action.BLOCK} >= {"D1", "D2"}
+
+
+async def test_a_block_that_lacks_an_item_is_not_applied(store: SqliteStore) -> None:
+    profile = replace(FOOTER_PROFILE, mode=Mode.ENFORCE, display_block="{name} {postal_address}")
+    evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
+        NO_OPTOUT, profile, ENVELOPE
+    )
+    assert evaluation.fixes == ()
+    assert evaluation.message is NO_OPTOUT
+    note = evaluation.findings[-1]
+    assert note.code == "display.fix_not_applied"
+    assert "with the display block the mail still lacks D2, D3, D5" in note.message

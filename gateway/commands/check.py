@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             Path(args.fixed_out).write_bytes(evaluation.message.raw)
         except OSError as exc:
             return _usage(f"cannot write {args.fixed_out}: {exc.strerror}")
+    elif args.fixed_out:
+        print(f"tokuden: the mail was not fixed; {args.fixed_out} not written", file=sys.stderr)
     if args.json:
         print(json.dumps(_json(decision, evaluation.fixes), ensure_ascii=False, indent=2))
     else:

@@ -711,6 +711,8 @@ def test_d1_another_company_is_not_the_sender() -> None:
         "千代田区 霞が関 ９丁目１番１号",
         "千代田区霞が関9ー1ー1",  # long-vowel mark typed for a hyphen
         "千代田区霞が関9−1−1",  # minus sign
+        "千代田区霞ヶ関九丁目一番一号",  # 霞ヶ関 and 霞が関 are one place name
+        "千代田区霞ケ関9-1-1",
     ],
 )
 def test_d4_profile_address_in_other_spellings(address: str) -> None:
@@ -726,6 +728,12 @@ def test_d4_profile_address_written_with_kanji_numerals() -> None:
 
 def test_d4_another_block_number_is_not_the_address() -> None:
     assert _rules(_check(_part(_without_address("千代田区霞が関9-1-10")))) == {"D4"}
+
+
+@pytest.mark.parametrize("address", ["霞が関9-1-1", "所在地：霞が関九丁目一番一号"])
+def test_d4_an_address_without_its_municipality_is_not_an_address(address: str) -> None:
+    """D4 asks for the sender's 住所: a street and number with no city or ward is not one."""
+    assert _rules(_check(_part(_without_address(address)))) == {"D4"}
 
 
 @pytest.mark.parametrize(
