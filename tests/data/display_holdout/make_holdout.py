@@ -37,47 +37,14 @@ def _load_mime() -> ModuleType:
 
 mime = _load_mime()
 
-# The sender world, copied verbatim from tests/data/display/labels.toml.
-SENDERS = """\
-[senders.ogiya]
-names = ["扇屋商店"]
-postal_addresses = ["〒100-0013 東京都千代田区霞が関9-1-1"]
-optout_url = "https://www.ogiya.example/mail/stop"
-contact = ["03-1234-5678"]
-from_domains = ["ogiya.example"]
-info_url = "https://www.ogiya.example/company/"
-
-[senders.hikari]
-names = ["ひかり通信株式会社", "ひかり通信"]
-postal_addresses = ["〒150-0002 東京都渋谷区渋谷2-3-4"]
-optout_url = "https://www.hikari-net.example/mail/settings"
-contact = ["0120-000-111"]
-from_domains = ["hikari-net.example"]
-
-[senders.minato]
-names = ["株式会社みなと電子", "Minato Denshi Co., Ltd."]
-postal_addresses = [
-    "〒530-0001 大阪府大阪市北区梅田1-2-3",
-    "1-2-3 Umeda, Kita-ku, Osaka 530-0001, Japan",
-]
-optout_url = "https://shop.minato.example/unsubscribe"
-contact = ["06-6123-4567", "support@minato.example"]
-from_domains = ["minato.example"]
-
-[senders.komorebi]
-names = ["株式会社こもれび工房"]
-postal_addresses = ["〒460-0008 愛知県名古屋市中区栄3-15-8"]
-optout_address = "teishi@komorebi.example"
-contact = ["052-000-1234"]
-from_domains = ["komorebi.example"]
-
-[senders.yamabiko]
-names = ["合同会社やまびこ酒造"]
-postal_addresses = ["〒390-0811 長野県松本市中央4-5-6"]
-optout_address = "info@yamabiko.example"
-contact = ["0263-00-1234", "info@yamabiko.example"]
-from_domains = ["yamabiko.example"]
-"""
+# The sender world of tests/data/display/labels.toml, read from it (one source of truth).
+_MAIN_LABELS = (Path(__file__).resolve().parent.parent / "display" / "labels.toml").read_text(
+    "utf-8"
+)
+SENDERS = (
+    _MAIN_LABELS[_MAIN_LABELS.index("[senders.ogiya]") : _MAIN_LABELS.index("[[mail]]")].rstrip()
+    + "\n"
+)
 
 HEADER = """\
 # The held-out display set: which display rules (LAW.md D1-D6) each mail MUST yield.
