@@ -1,0 +1,56 @@
+"""K2 retention periods, from LAW.md K2 and the ordinance's wording."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gateway.retention import add_months, keep_until
+from gateway.store import MeasuresOrder, PurgeCandidate
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def candidate(opted_out: str, last_sent: str | None) -> PurgeCandidate:
+    return PurgeCandidate(
+        "ogiya", "a@example.jp", at(opted_out), at(last_sent) if last_sent else None, 1
+    )
+
+
+def test_calendar_months_clamp_to_the_last_day() -> None:
+    assert add_months(at("2026-01-31T10:00:00"), 1) == at("2026-02-28T10:00:00")
+    assert add_months(at("2028-01-31T10:00:00"), 1) == at("2028-02-29T10:00:00")
+    assert add_months(at("2026-12-15T00:00:00"), 1) == at("2027-01-15T00:00:00")
+    assert add_months(at("2026-03-01T00:00:00"), 36) == at("2029-03-01T00:00:00")
+
+
+def test_one_month_after_mail_stopped() -> None:
+    """K2: until one month after the day mail to that address stops."""
+    c = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-01T09:00:00")
+    assert keep_until(c, []) == at("2026-06-10T09:00:00")
+
+
+def test_a_mail_sent_after_the_opt_out_moves_the_stop_day() -> None:
+    c = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-20T09:00:00")
+    assert keep_until(c, []) == at("2026-06-20T09:00:00")
+
+
+def test_never_sent_counts_from_the_opt_out() -> None:
+    assert keep_until(candidate("2026-05-10T09:00:00", None), []) == at("2026-06-10T09:00:00")
+
+
+def test_one_year_when_sending_within_a_year_after_a_measures_order() -> None:
+    """K2: a sender that received a measures order and sends within one year after it."""
+    order = MeasuresOrder("ogiya", at("2026-01-15T00:00:00"))
+    within = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-01T09:00:00")
+    assert keep_until(within, [order]) == at("2027-05-10T09:00:00")
+    after = candidate(opted_out="2027-03-10T09:00:00", last_sent="2027-03-01T09:00:00")
+    assert keep_until(after, [order]) == at("2027-04-10T09:00:00")
+    before = candidate(opted_out="2025-12-10T09:00:00", last_sent="2025-12-01T09:00:00")
+    assert keep_until(before, [order]) == at("2026-01-10T09:00:00")
+
+
+def test_three_years_for_mail_order_senders() -> None:
+    c = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-01T09:00:00")
+    assert keep_until(c, [], mail_order=True) == at("2029-05-10T09:00:00")
