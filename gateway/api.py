@@ -93,6 +93,7 @@ class PolicyContext:
     envelope: Envelope
     classification: Classification
     consent: Mapping[str, ConsentRecord | None] = field(default_factory=dict)
+    topic: str | None = None  # the mail's topic (gateway.topic), for topic consent and opt-outs
 
     @property
     def category(self) -> Category:

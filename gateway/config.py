@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from gateway.address import AddressError, normalize_domain
 from gateway.footer import PLACEHOLDERS
 from gateway.profile import Category, Mode, SenderProfile
+from gateway.topic import valid_topic
 
 ENV_VAR = "TOKUDEN_CONFIG"
 EMBEDDED = "<embedded default>"
@@ -301,6 +302,8 @@ class _Reader:
             "marketing_only",
             "display_fix",
             "display_block",
+            "topic",
+            "retention",
         }
         t = self.table({name: data}, key, known)
         mode = self.get(t, f"{key}.mode", str, Mode.MONITOR.value)
@@ -352,9 +355,23 @@ class _Reader:
             marketing_only=marketing_only,
             display_fix=self.get(t, f"{key}.display_fix", str, "none"),
             display_block=self.get(t, f"{key}.display_block", str, None),
+            topic=self.topic(t, key),
+            retention=self.get(t, f"{key}.retention", str, "standard"),
         )
+        if profile.retention not in ("standard", "mail_order"):
+            raise self.fail(
+                f"{key}.retention", f"{profile.retention!r}: must be standard or mail_order"
+            )
         self.display_fix(key, profile)
         return profile
+
+    def topic(self, t: Mapping[str, Any], key: str) -> str | None:
+        topic = self.get(t, f"{key}.topic", str, None)
+        if topic is not None and not valid_topic(topic):
+            raise self.fail(
+                f"{key}.topic", f"{topic!r}: a topic is 1-64 ASCII letters, digits, '.', '_', '-'"
+            )
+        return topic.lower() if topic else None
 
     def display_fix(self, key: str, profile: SenderProfile) -> None:
         """A footer fix must write every item, or the mail it relays still lacks one."""

@@ -29,6 +29,7 @@ from gateway.footer import FooterError, append_footer, render_block
 from gateway.message import ParsedMessage, parse
 from gateway.profile import Category, Mode, SenderProfile
 from gateway.store import ConsentStore
+from gateway.topic import topic_of
 
 ENTRY_POINT_GROUP = "tokuden.policies"
 
@@ -108,6 +109,7 @@ class Pipeline:
             envelope=envelope,
             classification=classify(message, profile),
             consent=await self._consent(profile, envelope.rcpt_tos),
+            topic=topic_of(message, profile),
         )
         first = Evaluation(message, context, await self._run(message, context))
         gaps = _display_gaps(first.findings)
@@ -158,6 +160,7 @@ class Pipeline:
                 Category.ADVERTISING, "profile", f"senders.{profile.name} is marketing_only"
             ),
             consent=await self._consent(profile, (address,)),
+            topic=profile.topic,
         )
         findings: list[Finding] = []
         for policy in self.policies:

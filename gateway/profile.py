@@ -44,6 +44,8 @@ class SenderProfile:
     marketing_only: bool = False
     display_fix: str = "none"  # "footer": append display_block when display items are missing
     display_block: str | None = None  # its wording; None: gateway.footer.DEFAULT_BLOCK
+    topic: str | None = None  # the topic of its mail unless the client names one (X-Tokuden-Topic)
+    retention: str = "standard"  # K2; "mail_order": three years after the last ad (特定商取引法)
 
     def owns_domain(self, domain: str) -> bool:
         """True for one of ``from_domains`` or a subdomain of one, on a label boundary (A5).

@@ -27,7 +27,7 @@ from gateway.log import DecisionLog, decision_record, finding_record
 from gateway.message import parse
 from gateway.passwords import verify_password
 from gateway.pipeline import Pipeline, PolicyFailure, load_policies
-from gateway.profile import Mode, SenderProfile
+from gateway.profile import Category, Mode, SenderProfile
 from gateway.relay import (
     NextHop,
     PermanentRelayError,
@@ -87,10 +87,10 @@ class Gateway:
         self._verified: dict[str, bytes] = {}
 
     @classmethod
-    def open(cls, config: Config) -> Gateway:
+    async def open(cls, config: Config) -> Gateway:
         """Everything a running gateway needs; config faults surface here, before listening."""
         policies = load_policies(config.policies, config.source)
-        store = open_store(config.store.url)
+        store = await open_store(config.store.url)
         pipeline = Pipeline(policies, store)
         next_hop = open_next_hop(
             config.relay.next_hop,
@@ -103,7 +103,7 @@ class Gateway:
 
     async def close(self) -> None:
         await self.next_hop.close()
-        self.store.close()
+        await self.store.close()
         self.log.close()
 
     def authenticate(self, user: str, password: str) -> SenderProfile | None:
@@ -224,6 +224,12 @@ class Gateway:
             return reply
         if evaluation.fixes:
             trace.record["fixes"] = list(evaluation.fixes)
+        if decision.classification.category is not Category.NON_ADVERTISING:
+            # K2's clock: durable before the relay, so a 250 never outruns the record.
+            try:
+                await self.store.record_sent(profile.name, decision.relayed, datetime.now(UTC))
+            except StoreError as exc:
+                return self._temporary(trace, session, mail_from, rcpts, exc, stage="record")
         reply = await self._relay(trace, decision, mail_from, evaluation.message.raw)
         self._log(trace, session, mail_from, rcpts, reply)
         return reply

@@ -50,8 +50,12 @@ def _judge(context: PolicyContext, addr: str, record: ConsentRecord | None) -> F
     if record is not None and record.sender != sender:
         return _no_basis(addr, sender, record) if context.category is Category.ADVERTISING else None
     if context.category is Category.ADVERTISING:
-        return _advertising(addr, sender, record)
-    if context.category is Category.INCIDENTAL and record is not None and record.opted_out:
+        return _advertising(addr, sender, record, context.topic)
+    if (
+        context.category is Category.INCIDENTAL
+        and record is not None
+        and record.barred_by(context.topic) == "O1"
+    ):
         return Finding(
             rule="O3",
             code="consent.optout_exception",
@@ -81,13 +85,31 @@ def _no_basis(addr: str, sender: str, foreign: ConsentRecord | None = None) -> F
     )
 
 
-def _advertising(addr: str, sender: str, record: ConsentRecord | None) -> Finding | None:
+def _advertising(
+    addr: str, sender: str, record: ConsentRecord | None, topic: str | None
+) -> Finding | None:
     if record is None:
         return _no_basis(addr, sender)
-    barred = record.barred_by
+    barred = record.barred_by(topic)
     if barred is None:
         return None
+    if barred == "C1":
+        if record.basis is None:
+            return _no_basis(addr, sender)
+        return Finding(
+            rule="C1",
+            code="consent.topic_not_covered",
+            action=Action.BLOCK,
+            message=f"the recipient consented to other topics, not to {topic}",
+            message_ja=f"受信者の同意は「{topic}」を対象としていません",
+            recipients=(addr,),
+            evidence=_evidence(record),
+        )
     code, message, message_ja = _BARRED[barred]
+    if barred == "O1" and not record.opted_out:
+        code = "consent.opted_out_of_topic"
+        message = f"recipient has asked to stop advertising mail on {topic} from this sender"
+        message_ja = f"受信者はこの送信者からの「{topic}」の配信停止を求めています"
     return Finding(
         rule=barred,
         code=code,
@@ -115,15 +137,19 @@ _BARRED = {
 
 def _evidence(record: ConsentRecord) -> str:
     """The looked-up record, as an operator needs it to answer the recipient or the authority."""
-    items = [f"basis={record.basis} ({record.basis.rule})"]
+    items = [f"basis={record.basis} ({record.basis.rule})" if record.basis else "basis=none"]
     if record.obtained_at is not None:
         items.append(f"obtained_at={record.obtained_at.isoformat()}")
     if record.method:
         items.append(f"method={record.method}")
     if record.evidence:
         items.append(f"evidence={record.evidence}")
+    if record.topics:
+        items.append(f"topics={','.join(record.topics)}")
     if record.opted_out_at is not None:
         items.append(f"opted_out_at={record.opted_out_at.isoformat()}")
     if record.optout_method:
         items.append(f"optout_method={record.optout_method}")
+    if record.optout_topics:
+        items.append(f"opted_out_topics={','.join(sorted(record.optout_topics))}")
     return "; ".join(items)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from gateway.store.sqlite import SqliteStore
+from gateway.store import ConsentStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -21,8 +21,8 @@ if not (SHARED / "examples" / "cases.toml").is_file():
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
+async def store(tmp_path: Path) -> AsyncIterator[ConsentStore]:
     """An empty SQLite consent store of this test's own."""
-    s = SqliteStore(tmp_path / "consent.db")
+    s = await open_store(f"sqlite:{tmp_path / 'consent.db'}")
     yield s
-    s.close()
+    await s.close()

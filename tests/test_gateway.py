@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -24,9 +27,8 @@ from gateway.message import parse
 from gateway.service import Gateway
 from gateway.smtp import start_server
 from gateway.store import open_store
-from gateway.store.importer import import_file
 from policies.display import DisplayPolicy
-from tests.cases import CASES, CASES_FILE, EXAMPLE_CONFIG, WORLD, Case, case_id, example_config
+from tests.cases import CASES, CASES_FILE, EXAMPLE_CONFIG, Case, case_id, example_config
 from tests.peers import free_port, recording_sink, smtp_sink, swaks
 from tests.smtpclient import Transcript, maildir_messages, send
 
@@ -35,17 +37,27 @@ PASSWORDS = {"ogiya": "ogiya-secret", "hikari": "hikari-secret", "minato": "mina
 
 @pytest.fixture(scope="module")
 def consent_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "consent.db"
-    store = open_store(f"sqlite:{path}")
-    try:
-        assert import_file(store, CASES_FILE) == len(load_world_consent())
-    finally:
-        store.close()
+    """The example consent records, imported as an operator does: ``tokuden consent import``."""
+    tmp = tmp_path_factory.mktemp("store")
+    path = tmp / "consent.db"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "consent",
+            "import",
+            str(CASES_FILE),
+            "--config",
+            str(example_config(tmp, store=path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
     return path
-
-
-def load_world_consent() -> list[dict[str, Any]]:
-    return list(WORLD["consent"])
 
 
 @dataclass
@@ -69,7 +81,7 @@ class Running:
 async def gateway(tmp: Path, store: Path, **kwargs: Any) -> AsyncIterator[Running]:
     port = free_port()
     config = load(example_config(tmp, listen=f"127.0.0.1:{port}", store=store, **kwargs))
-    service = Gateway.open(config)
+    service = await Gateway.open(config)
     server = await start_server(config, service)
     try:
         yield Running(config, port, tmp)
@@ -410,3 +422,49 @@ async def test_footer_fix_relays_a_fixed_and_annotated_mail(
     assert line["fixes"] == ["footer"]
     assert line["recipients"]["yoshida@example.jp"]["outcome"] == "annotate"
     assert {f["code"] for f in line["findings"]} == {"display.fixed_by_footer"}
+
+
+async def test_an_opt_out_during_a_campaign_stops_the_next_message(tmp_path: Path) -> None:
+    """O1: the opt-out lands in the store at once; the next message to that address is refused."""
+    store_path = tmp_path / "campaign.db"
+    (tmp_path / "cfg").mkdir()
+    config = example_config(tmp_path / "cfg", store=store_path)
+
+    def tokuden(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", *args, "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    tokuden("consent", "import", str(CASES_FILE))
+    async with gateway(tmp_path, store_path) as gw:
+        first = await send_compliant_ad(gw)
+        tokuden(
+            "consent", "optout", "yoshida@example.jp", "--sender", "ogiya", "--channel", "one-click"
+        )
+        second = await send_compliant_ad(gw)
+    assert first.data is not None and first.data[0] == 250
+    assert second.data is not None and second.data[0] == 550
+    assert second.data[1].startswith("5.7.1 Blocked by policy [O1]")
+
+
+async def test_each_relayed_ad_records_when_it_was_sent(tmp_path: Path, consent_db: Path) -> None:
+    """K2 counts from the last advertising mail: the gateway records it before answering 250."""
+    db = tmp_path / "sent.db"
+    db.write_bytes(consent_db.read_bytes())
+    async with gateway(tmp_path, db) as gw:
+        before = datetime.now(UTC)
+        t = await send_compliant_ad(gw)
+        after = datetime.now(UTC)
+    assert t.data is not None and t.data[0] == 250
+    store = await open_store(f"sqlite:{db}")
+    try:
+        record = (await store.lookup("ogiya", ["yoshida@example.jp"]))["yoshida@example.jp"]
+    finally:
+        await store.close()
+    assert record.last_sent_at is not None
+    assert before <= record.last_sent_at <= after

@@ -11,7 +11,7 @@ from gateway.config import ConfigError, PolicySpec
 from gateway.message import parse
 from gateway.pipeline import Pipeline, PolicyFailure, load_policies
 from gateway.profile import Mode, SenderProfile
-from gateway.store.sqlite import SqliteStore
+from gateway.store import ConsentStore
 
 PROFILE = SenderProfile(
     name="ogiya", consignor="扇屋商店", names=("扇屋商店",), from_domains=("ogiya.example",)
@@ -55,7 +55,7 @@ def test_options_a_policy_does_not_take_are_config_errors() -> None:
     )
 
 
-async def test_a_third_party_async_policy_runs_with_its_options(store: SqliteStore) -> None:
+async def test_a_third_party_async_policy_runs_with_its_options(store: ConsentStore) -> None:
     policies = load_policies(
         [PolicySpec("tests.sample_policies:SubjectMustNotShout", {"word": "FREE"})]
     )
@@ -68,13 +68,13 @@ async def test_a_third_party_async_policy_runs_with_its_options(store: SqliteSto
     )
 
 
-async def test_a_policy_that_raises_is_a_failure_not_a_pass(store: SqliteStore) -> None:
+async def test_a_policy_that_raises_is_a_failure_not_a_pass(store: ConsentStore) -> None:
     policies = load_policies([PolicySpec("tests.sample_policies:Broken")])
     with pytest.raises(PolicyFailure, match="policy 'broken' failed: RuntimeError: lookup service"):
         await Pipeline(policies, store).evaluate(MAIL, PROFILE, ENVELOPE)
 
 
-async def test_consent_facts_reach_the_policies_for_every_recipient(store: SqliteStore) -> None:
+async def test_consent_facts_reach_the_policies_for_every_recipient(store: ConsentStore) -> None:
     evaluation = await Pipeline(load_policies([PolicySpec("consent")]), store).evaluate(
         MAIL, PROFILE, ENVELOPE
     )
@@ -100,7 +100,7 @@ NO_OPTOUT = parse(
 
 
 @pytest.mark.parametrize("mode", [Mode.ENFORCE, Mode.ANNOTATE])
-async def test_the_footer_fix_repairs_and_annotates(store: SqliteStore, mode: Mode) -> None:
+async def test_the_footer_fix_repairs_and_annotates(store: ConsentStore, mode: Mode) -> None:
     profile = replace(FOOTER_PROFILE, mode=mode)
     evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
         NO_OPTOUT, profile, ENVELOPE
@@ -112,7 +112,7 @@ async def test_the_footer_fix_repairs_and_annotates(store: SqliteStore, mode: Mo
     assert {f.action for f in evaluation.findings} == {Action.ANNOTATE}
 
 
-async def test_monitor_mode_never_changes_the_mail(store: SqliteStore) -> None:
+async def test_monitor_mode_never_changes_the_mail(store: ConsentStore) -> None:
     profile = replace(FOOTER_PROFILE, mode=Mode.MONITOR)
     evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
         NO_OPTOUT, profile, ENVELOPE
@@ -123,7 +123,7 @@ async def test_monitor_mode_never_changes_the_mail(store: SqliteStore) -> None:
 
 
 async def test_a_block_the_charset_cannot_hold_leaves_the_findings_and_says_why(
-    store: SqliteStore,
+    store: ConsentStore,
 ) -> None:
     ascii_mail = parse(
         b"From: news@ogiya.example\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nSale\r\n"
@@ -138,7 +138,7 @@ async def test_a_block_the_charset_cannot_hold_leaves_the_findings_and_says_why(
     assert {f.rule for f in evaluation.findings if f.action is Action.BLOCK} >= {"D1", "D2"}
 
 
-async def test_a_block_that_lacks_an_item_is_not_applied(store: SqliteStore) -> None:
+async def test_a_block_that_lacks_an_item_is_not_applied(store: ConsentStore) -> None:
     profile = replace(FOOTER_PROFILE, mode=Mode.ENFORCE, display_block="{name} {postal_address}")
     evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
         NO_OPTOUT, profile, ENVELOPE

@@ -16,7 +16,7 @@ from tests.cases import example_config
 async def service(tmp_path: Path):  # type: ignore[no-untyped-def]
     hashed = hash_password("minato-secret")
     edits = {'auth = { minato = "minato-secret" }': f'auth = {{ minato = "{hashed}" }}'}
-    gateway = Gateway.open(load(example_config(tmp_path, edits=edits)))
+    gateway = await Gateway.open(load(example_config(tmp_path, edits=edits)))
     yield gateway
     await gateway.close()
 

@@ -96,12 +96,12 @@ async def _evaluate(
     config: Config, sender: str, message: ParsedMessage, mail_from: str, rcpts: list[str]
 ) -> Evaluation:
     profile = replace(config.senders[sender], mode=Mode.ENFORCE)  # judged as enforce would
-    store = open_store(config.store.url)
+    store = await open_store(config.store.url)
     try:
         pipeline = Pipeline(load_policies(config.policies, config.source), store)
         evaluation = await pipeline.evaluate(message, profile, Envelope(mail_from, tuple(rcpts)))
     finally:
-        store.close()
+        await store.close()
     return evaluation
 
 

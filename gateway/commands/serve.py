@@ -30,7 +30,7 @@ async def _serve(config: Config) -> int:
     from gateway.store import StoreError
 
     try:
-        gateway = Gateway.open(config)
+        gateway = await Gateway.open(config)
     except (StoreError, OSError) as exc:
         return _fail(f"cannot start: {exc}")
     try:
