@@ -172,3 +172,49 @@ def test_check_is_the_rcpt_time_judgement() -> None:
     ctx = case_context("12_ad_many_recipients.eml")
     message = ParsedMessage(raw=b"", headers=[], parts=())
     assert POLICY.check(message, ctx) == POLICY.check_recipients(ctx)
+
+
+def topic_context(record: ConsentRecord, topic: str | None) -> PolicyContext:
+    return PolicyContext(
+        profile=SenderProfile(name="ogiya", consignor="ogiya"),
+        envelope=Envelope("bounce@ogiya.example", (record.address,)),
+        classification=Classification(Category.ADVERTISING, "content"),
+        consent={record.address: record},
+        topic=topic,
+    )
+
+
+NEWS_ONLY = ConsentRecord(
+    sender="ogiya",
+    address="yoshida@example.jp",
+    basis=Basis.CONSENT,
+    obtained_at=datetime.fromisoformat("2026-04-01T10:15:00+09:00"),
+    topics=("news",),
+    optout_topics=frozenset({"sale"}),
+)
+
+
+def test_consent_to_some_topics_covers_those_only() -> None:
+    """C1: consent belongs to what the recipient agreed to receive."""
+    assert POLICY.check_recipients(topic_context(NEWS_ONLY, "news")) == []
+    [finding] = POLICY.check_recipients(topic_context(NEWS_ONLY, "event"))
+    assert (finding.rule, finding.code) == ("C1", "consent.topic_not_covered")
+
+
+def test_an_opt_out_of_one_topic_stops_that_topic_only() -> None:
+    """O1: no further mail against the recipient's wish, here the wish about one topic."""
+    [finding] = POLICY.check_recipients(topic_context(NEWS_ONLY, "sale"))
+    assert (finding.rule, finding.code) == ("O1", "consent.opted_out_of_topic")
+    assert "opted_out_topics=sale" in finding.evidence
+
+
+def test_a_record_with_only_an_opt_out_is_o1_not_c1() -> None:
+    only_optout = ConsentRecord(
+        sender="ogiya",
+        address="x@example.jp",
+        basis=None,
+        opted_out_at=datetime.fromisoformat("2026-05-01T00:00:00+09:00"),
+        optout_method="complaint",
+    )
+    [finding] = POLICY.check_recipients(topic_context(only_optout, None))
+    assert (finding.rule, finding.code) == ("O1", "consent.opted_out")
