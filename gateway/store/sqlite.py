@@ -1,20 +1,52 @@
-"""The embedded consent store: one SQLite file in WAL mode, one connection per process.
+"""The embedded consent store: one SQLite file in WAL mode.
 
-Lookups run on the event loop thread: a ten-address ``IN (...)`` query costs about
-26 µs (DESIGN.md "What is fast here"), far less than handing it to a thread.
+Events are the record (append-only tables, guarded by triggers); the current
+state per (sender, address) lives in ``consent_state`` and is derived by
+triggers on every event insert, so it changes in the same transaction as the
+event whatever writes it (the store, a migration, an operator's sqlite3 shell).
+
+Connections, and why:
+
+* one **read** connection, used only on the event loop thread: a lookup is one
+  ``IN (...)`` query of a few µs (DESIGN.md "What is fast here"), far cheaper
+  than a hop to a thread. In WAL mode readers never wait for writers.
+* one **sent** connection for ``record_sent``, used from a worker thread:
+  concurrent callers queue their rows, one flusher task commits everything
+  queued so far in one transaction (group commit) with ``synchronous=FULL``,
+  so the WAL is fsynced before any caller's await returns — the gateway's 250
+  needs the row durable. While one batch is being fsynced the next one
+  collects, and lookups keep running on the loop.
+* a fresh connection per ``writer()``, ``export`` and bulk read, used from
+  worker threads: imports hold one long transaction and must not mix with the
+  gateway's last-sent batches. SQLite allows one writer at a time per file, so
+  a long import makes ``record_sent`` wait up to ``busy_timeout`` seconds and then
+  fail with StoreError (the gateway answers 451 and the client retries).
+
+Times are stored as fixed-width ISO-8601 UTC text, so text order is time order
+and SQL ``max()``/``>=`` compare instants.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
-from gateway.address import normalize
-from gateway.consent import Basis, ConsentRecord
-from gateway.store import StoreError
+from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
+from gateway.store import (
+    AddressHistory,
+    ExportRow,
+    MeasuresOrder,
+    PurgeCandidate,
+    StoreError,
+    StoreStats,
+)
 
 # Applied in order; PRAGMA user_version counts how many a database has had.
 # Never edit one that has shipped: append a new one.
@@ -36,161 +68,569 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX consent_by_address ON consent (address);
     """,
+    # Events, templates, derived state, last-sent and measures orders. Each row of
+    # schema 1's ``consent`` becomes a consent event (obtained_at unknown: the time
+    # it was imported, the latest it can have been obtained) plus an opt-out event
+    # when it had one. The state is derived by the triggers, then every opt-out the
+    # gateway enforced before is put back, so an upgrade never lifts one (O1) even
+    # when the old row's consent date was later than its opt-out. The old table is
+    # dropped: every field of it but ``updated_at`` now lives in the events, and a
+    # copy nobody writes would only drift from them.
+    """
+    CREATE TABLE consent_templates (
+        sender      TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        version     INTEGER NOT NULL CHECK (version > 0),
+        wording     TEXT NOT NULL,
+        channel     TEXT NOT NULL DEFAULT '',
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (sender, template_id, version)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE consent_events (
+        id                INTEGER PRIMARY KEY,
+        sender            TEXT NOT NULL,
+        address           TEXT NOT NULL,
+        basis             TEXT NOT NULL
+                          CHECK (basis IN ('consent', 'notified', 'transaction', 'published')),
+        obtained_at       TEXT NOT NULL,
+        consignor         TEXT NOT NULL DEFAULT '',
+        topics            TEXT,
+        method            TEXT NOT NULL DEFAULT '',
+        evidence          TEXT NOT NULL DEFAULT '',
+        template_id       TEXT,
+        template_version  INTEGER,
+        collected_by      TEXT NOT NULL DEFAULT '',
+        refusal_displayed INTEGER NOT NULL DEFAULT 0 CHECK (refusal_displayed IN (0, 1)),
+        CHECK ((template_id IS NULL) = (template_version IS NULL)),
+        FOREIGN KEY (sender, template_id, template_version)
+            REFERENCES consent_templates (sender, template_id, version)
+    );
+    CREATE INDEX consent_events_by_address ON consent_events (address, sender);
+    CREATE INDEX consent_events_by_sender ON consent_events (sender, obtained_at);
+
+    CREATE TABLE optout_events (
+        id           INTEGER PRIMARY KEY,
+        sender       TEXT NOT NULL,
+        address      TEXT NOT NULL,
+        opted_out_at TEXT NOT NULL,
+        scope        TEXT NOT NULL DEFAULT '*' CHECK (scope <> ''),
+        channel      TEXT NOT NULL DEFAULT '',
+        evidence     TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX optout_events_by_address ON optout_events (address, sender);
+    CREATE INDEX optout_events_by_sender ON optout_events (sender, opted_out_at);
+
+    -- topics: JSON array of the latest consent's topics, NULL for all of them.
+    -- opted_out_at: the latest opt-out of everything made at or after the latest
+    -- consent (NULL: none). optout_topics: JSON object, topic -> the latest opt-out
+    -- of that topic made at or after the latest consent (NULL: none).
+    CREATE TABLE consent_state (
+        sender            TEXT NOT NULL,
+        address           TEXT NOT NULL,
+        basis             TEXT,
+        obtained_at       TEXT,
+        method            TEXT NOT NULL DEFAULT '',
+        evidence          TEXT NOT NULL DEFAULT '',
+        refusal_displayed INTEGER NOT NULL DEFAULT 0,
+        topics            TEXT,
+        opted_out_at      TEXT,
+        optout_method     TEXT NOT NULL DEFAULT '',
+        optout_topics     TEXT,
+        PRIMARY KEY (sender, address)
+    ) WITHOUT ROWID;
+    CREATE INDEX consent_state_by_address ON consent_state (address);
+
+    CREATE TABLE last_sent (
+        sender  TEXT NOT NULL,
+        address TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (sender, address)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE measures_orders (
+        id          INTEGER PRIMARY KEY,
+        sender      TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        note        TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX measures_orders_by_sender ON measures_orders (sender, received_at);
+
+    CREATE TRIGGER consent_templates_fixed BEFORE UPDATE ON consent_templates
+    BEGIN SELECT RAISE(ABORT, 'consent templates are never changed: add a version'); END;
+    CREATE TRIGGER consent_events_append_only BEFORE UPDATE ON consent_events
+    BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+    CREATE TRIGGER optout_events_append_only BEFORE UPDATE ON optout_events
+    BEGIN SELECT RAISE(ABORT, 'opt-out events are append-only'); END;
+    CREATE TRIGGER optout_events_kept BEFORE DELETE ON optout_events
+    BEGIN SELECT RAISE(ABORT, 'opt-out events are never deleted (O1)'); END;
+
+    -- The latest consent gives the basis; it lifts the opt-outs made before it.
+    CREATE TRIGGER consent_events_derive AFTER INSERT ON consent_events
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET
+            basis = NEW.basis,
+            obtained_at = NEW.obtained_at,
+            method = NEW.method,
+            evidence = NEW.evidence,
+            refusal_displayed = NEW.refusal_displayed,
+            topics = NEW.topics,
+            opted_out_at = CASE WHEN opted_out_at >= NEW.obtained_at THEN opted_out_at END,
+            optout_method = CASE WHEN opted_out_at >= NEW.obtained_at
+                            THEN optout_method ELSE '' END,
+            optout_topics = NULLIF(
+                (SELECT json_group_object(key, value) FROM json_each(optout_topics)
+                 WHERE value >= NEW.obtained_at), '{}')
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL OR NEW.obtained_at >= obtained_at);
+    END;
+
+    -- An opt-out at or after the latest consent stops everything (or one topic).
+    CREATE TRIGGER optout_events_derive_all AFTER INSERT ON optout_events
+    WHEN NEW.scope = '*'
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET opted_out_at = NEW.opted_out_at, optout_method = NEW.channel
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL OR NEW.opted_out_at >= obtained_at)
+          AND (opted_out_at IS NULL OR NEW.opted_out_at >= opted_out_at);
+    END;
+    CREATE TRIGGER optout_events_derive_topic AFTER INSERT ON optout_events
+    WHEN NEW.scope <> '*'
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET optout_topics = json_patch(
+            COALESCE(optout_topics, '{}'), json_object(NEW.scope, NEW.opted_out_at))
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL OR NEW.opted_out_at >= obtained_at)
+          AND NEW.opted_out_at >= COALESCE(
+              (SELECT value FROM json_each(optout_topics) WHERE key = NEW.scope), '');
+    END;
+
+    -- Schema 1 stored times with their own offsets; to UTC, keeping the microseconds.
+    CREATE TEMP TABLE consent_v1 AS SELECT
+        sender, address, basis, refusal_displayed, method, evidence, optout_method,
+        strftime('%Y-%m-%dT%H:%M:%S', COALESCE(obtained_at, updated_at))
+            || CASE WHEN substr(COALESCE(obtained_at, updated_at), 20, 1) = '.'
+               THEN substr(COALESCE(obtained_at, updated_at), 20, 7) ELSE '.000000' END
+            || '+00:00' AS obtained_at,
+        strftime('%Y-%m-%dT%H:%M:%S', opted_out_at)
+            || CASE WHEN substr(opted_out_at, 20, 1) = '.'
+               THEN substr(opted_out_at, 20, 7) ELSE '.000000' END
+            || '+00:00' AS opted_out_at
+    FROM consent;
+    INSERT INTO consent_events
+        (sender, address, basis, obtained_at, method, evidence, refusal_displayed)
+    SELECT sender, address, basis, obtained_at, method, evidence, refusal_displayed
+    FROM consent_v1;
+    INSERT INTO optout_events (sender, address, opted_out_at, channel)
+    SELECT sender, address, opted_out_at, optout_method FROM consent_v1
+    WHERE opted_out_at IS NOT NULL;
+    UPDATE consent_state SET opted_out_at = v1.opted_out_at, optout_method = v1.optout_method
+    FROM consent_v1 AS v1
+    WHERE v1.sender = consent_state.sender AND v1.address = consent_state.address
+      AND v1.opted_out_at IS NOT NULL;
+    DROP TABLE consent_v1;
+    DROP TABLE consent;
+    """,
 )
+
+T = TypeVar("T")
 
 CHUNK = 500  # bound parameters per IN (...); old SQLite builds allow only 999
+FETCH = 1000  # rows per fetchmany while streaming an export
 
-_COLUMNS = (
-    "sender, address, basis, refusal_displayed, obtained_at, method, evidence,"
-    " opted_out_at, optout_method"
+_STATE = """
+    SELECT s.sender, s.address, s.basis, s.obtained_at, s.method, s.evidence,
+           s.refusal_displayed, s.topics, s.opted_out_at, s.optout_method, s.optout_topics,
+           l.sent_at
+    FROM consent_state AS s
+    LEFT JOIN last_sent AS l ON l.sender = s.sender AND l.address = s.address
+"""
+_TEMPLATE = (
+    "SELECT sender, template_id, version, wording, channel, created_at FROM consent_templates"
 )
-
-# An opt-out (O1) survives a re-import that does not mention it; only an opt-out
-# of its own, or a consent obtained after the opt-out, replaces it.
-_KEEP_OPTOUT = """
-    consent.opted_out_at IS NOT NULL AND excluded.opted_out_at IS NULL
-    AND (excluded.obtained_at IS NULL
-         OR julianday(excluded.obtained_at) <= julianday(consent.opted_out_at))
+_CONSENT_COLUMNS = (
+    "sender, address, basis, obtained_at, consignor, topics, method, evidence,"
+    " template_id, template_version, collected_by, refusal_displayed"
+)
+_OPTOUT_COLUMNS = "sender, address, opted_out_at, scope, channel, evidence"
+_INSERT_CONSENT = f"INSERT INTO consent_events ({_CONSENT_COLUMNS}) VALUES ({', '.join('?' * 12)})"
+_INSERT_OPTOUT = f"INSERT INTO optout_events ({_OPTOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+_UPSERT_SENT = """
+    INSERT INTO last_sent (sender, address, sent_at) VALUES (?, ?, ?)
+    ON CONFLICT (sender, address) DO UPDATE SET sent_at = max(sent_at, excluded.sent_at)
 """
-
-_UPSERT = f"""
-    INSERT INTO consent ({_COLUMNS}, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (sender, address) DO UPDATE SET
-        basis = excluded.basis,
-        refusal_displayed = excluded.refusal_displayed,
-        obtained_at = excluded.obtained_at,
-        method = excluded.method,
-        evidence = excluded.evidence,
-        opted_out_at = CASE WHEN {_KEEP_OPTOUT}
-                       THEN consent.opted_out_at ELSE excluded.opted_out_at END,
-        optout_method = CASE WHEN {_KEEP_OPTOUT}
-                        THEN consent.optout_method ELSE excluded.optout_method END,
-        updated_at = excluded.updated_at
+_ADD_TEMPLATE = """
+    INSERT INTO consent_templates (sender, template_id, version, wording, channel, created_at)
+    SELECT ?1, ?2, COALESCE(max(version), 0) + 1, ?3, ?4, ?5
+    FROM consent_templates WHERE sender = ?1 AND template_id = ?2
+    RETURNING version
 """
-
-_Row = tuple[str, str, str, int, str | None, str, str, str | None, str]
+# Only a pair still opted out of everything loses its consents: a consent obtained
+# since the candidates were listed (a new subscription) is never purged.
+_PURGE_EVENTS = """
+    DELETE FROM consent_events WHERE sender = ?1 AND address = ?2 AND EXISTS (
+        SELECT 1 FROM consent_state
+        WHERE sender = ?1 AND address = ?2 AND opted_out_at IS NOT NULL)
+"""
+_PURGE_STATE = """
+    UPDATE consent_state SET basis = NULL, obtained_at = NULL, method = '', evidence = '',
+        refusal_displayed = 0, topics = NULL
+    WHERE sender = ? AND address = ? AND opted_out_at IS NOT NULL
+"""
+_STATS = {
+    "addresses": "SELECT sender, count(*) FROM consent_state GROUP BY sender",
+    "consents": "SELECT sender, count(*) FROM consent_events GROUP BY sender",
+    "optouts": "SELECT sender, count(*) FROM optout_events GROUP BY sender",
+    "opted_out": "SELECT sender, count(*) FROM consent_state"
+    " WHERE opted_out_at IS NOT NULL GROUP BY sender",
+    "last_sent": "SELECT sender, count(*) FROM last_sent GROUP BY sender",
+    "templates": "SELECT sender, count(*) FROM consent_templates GROUP BY sender",
+    "measures_orders": "SELECT sender, count(*) FROM measures_orders GROUP BY sender",
+}
 
 
 class SqliteStore:
     """A :class:`gateway.store.ConsentStore` in one SQLite file."""
 
-    def __init__(self, path: Path, timeout: float = 5.0) -> None:
-        """Open (creating if needed) ``path``; wait up to ``timeout`` s for another writer."""
+    def __init__(
+        self, path: Path, busy_timeout: float, read: sqlite3.Connection, sent: sqlite3.Connection
+    ) -> None:
+        """Use :meth:`open`: it creates the file and applies the migrations first."""
         self.path = path
+        self.url = f"sqlite:{path}"
+        self.busy_timeout = busy_timeout
+        self.sent_commits = 0  # transactions record_sent has committed (group commit)
+        self._read = read
+        self._sent = sent
+        self._queue: list[tuple[list[tuple[str, str, str]], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, path: Path, busy_timeout: float = 5.0) -> SqliteStore:
+        """Open (creating if needed) ``path``; wait up to ``busy_timeout`` s for another writer."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the directory: {exc.strerror}") from None
-        with self._errors("cannot open"):
-            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        opened: list[sqlite3.Connection] = []
         try:
-            with self._errors("cannot open"):
-                self._db.execute("PRAGMA journal_mode = WAL")
-                self._migrate()
-        except StoreError:
-            self._db.close()
+            with _errors(path, "cannot open"):
+                read = _connect(path, busy_timeout)
+                opened.append(read)
+                read.execute("PRAGMA journal_mode = WAL")
+                await asyncio.to_thread(_migrate, read, path)
+                sent = _connect(path, busy_timeout)
+                opened.append(sent)
+        except BaseException:
+            for db in opened:
+                db.close()
             raise
+        return cls(path, busy_timeout, read, sent)
 
     async def lookup(self, sender: str, addresses: Sequence[str]) -> dict[str, ConsentRecord]:
         wanted = list(dict.fromkeys(addresses))
         found: dict[str, ConsentRecord] = {}
-        with self._errors("lookup failed"):
+        with _errors(self.path, "lookup failed"):
             for i in range(0, len(wanted), CHUNK):
                 chunk = wanted[i : i + CHUNK]
                 marks = ", ".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM consent WHERE sender = ? AND address IN ({marks})",
-                    (sender, *chunk),
+                rows = self._read.execute(
+                    f"{_STATE} WHERE s.sender = ? AND s.address IN ({marks})", (sender, *chunk)
                 )
                 for row in rows:
-                    record = _record(row)
-                    found[record.address] = record
+                    found[row[1]] = _state(row)
         return found
 
-    def add(self, records: Iterable[ConsentRecord]) -> int:
-        """Upsert all ``records`` or none; addresses are normalised on the way in.
-
-        A stored opt-out is kept when a record without one arrives, unless that
-        record's consent was obtained after the opt-out (LAW.md O1).
-        """
-        count = 0
-        now = datetime.now(UTC).isoformat()
-
-        def rows() -> Iterator[tuple[object, ...]]:
-            nonlocal count
-            for r in records:
-                count += 1
-                yield (
-                    r.sender,
-                    normalize(r.address),
-                    Basis(r.basis).value,
-                    int(r.refusal_displayed),
-                    _text(r.obtained_at),
-                    r.method,
-                    r.evidence,
-                    _text(r.opted_out_at),
-                    r.optout_method,
-                    now,
-                )
-
-        with self._errors("cannot write"):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(_UPSERT, rows())
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
-        return count
-
-    def history(self, address: str) -> list[ConsentRecord]:
-        with self._errors("lookup failed"):
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM consent WHERE address = ? ORDER BY sender", (address,)
-            ).fetchall()
-        return [_record(row) for row in rows]
-
-    def close(self) -> None:
-        self._db.close()
-
-    def _migrate(self) -> None:
-        """Bring the schema to ``len(MIGRATIONS)``; safe when several processes start at once."""
-        if self._version() == len(MIGRATIONS):
+    async def record_sent(self, sender: str, addresses: Sequence[str], when: datetime) -> None:
+        if not addresses:
             return
-        self._db.execute("BEGIN IMMEDIATE")  # re-read the version under the write lock
-        try:
-            version = self._version()
-            if version > len(MIGRATIONS):
-                raise StoreError(
-                    f"{self.path}: schema version {version} is newer than this tokuden knows"
-                    f" ({len(MIGRATIONS)}); upgrade tokuden"
+        sent_at = _utc_text(when)
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append(([(sender, a, sent_at) for a in addresses], done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        """Commit everything queued, batch after batch, until the queue stays empty."""
+        while self._queue:
+            batch, self._queue = self._queue, []
+            rows = [row for rows, _ in batch for row in rows]
+            try:
+                await asyncio.to_thread(self._commit_sent, rows)
+            except BaseException as exc:
+                error = (
+                    exc
+                    if isinstance(exc, StoreError)
+                    else StoreError(f"{self.path}: last-sent write interrupted: {exc!r}")
                 )
-            for sql in MIGRATIONS[version:]:
-                for statement in _statements(sql):
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                self.sent_commits += 1
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
-    def _rollback(self) -> None:
-        """Undo the open transaction, if SQLite has not already undone it (disk full, I/O)."""
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+    def _commit_sent(self, rows: list[tuple[str, str, str]]) -> None:
+        with _errors(self.path, "cannot record the last mail sent"):
+            _transaction(self._sent, lambda db: db.executemany(_UPSERT_SENT, rows))
 
-    def _version(self) -> int:
-        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
-        return version
-
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        """Turn every SQLite failure into StoreError naming the file, so callers answer 451."""
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[_Writer]:
+        db = await self._connect()
         try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {what}: {exc}") from exc
+            await _on_thread(self.path, "cannot write", db.execute, "BEGIN IMMEDIATE")
+            try:
+                yield _Writer(self.path, db)
+            except BaseException:
+                await _on_thread(self.path, "cannot roll back", _rollback, db)
+                raise
+            await _on_thread(self.path, "cannot commit", db.execute, "COMMIT")
+        finally:
+            db.close()
+
+    async def history(self, address: str) -> AddressHistory:
+        with _errors(self.path, "lookup failed"):
+            db = self._read
+            states = db.execute(f"{_STATE} WHERE s.address = ? ORDER BY s.sender", (address,))
+            records = [_state(r) for r in states]
+            consents = db.execute(
+                f"SELECT {_CONSENT_COLUMNS} FROM consent_events WHERE address = ?"
+                " ORDER BY obtained_at, id",
+                (address,),
+            )
+            consent_events = [_consent(r) for r in consents]
+            optouts = db.execute(
+                f"SELECT {_OPTOUT_COLUMNS} FROM optout_events WHERE address = ?"
+                " ORDER BY opted_out_at, id",
+                (address,),
+            )
+            return AddressHistory(address, records, consent_events, [_optout(r) for r in optouts])
+
+    async def export(self, sender: str) -> AsyncIterator[ExportRow]:
+        db = await self._connect()
+        try:
+            templates = {
+                (row[1], row[2]): _template(row)
+                async for row in self._stream(db, f"{_TEMPLATE} WHERE sender = ?", sender)
+            }
+            consents = self._stream(
+                db,
+                f"SELECT {_CONSENT_COLUMNS} FROM consent_events WHERE sender = ?"
+                " ORDER BY obtained_at, id",
+                sender,
+            )
+            async for row in consents:
+                template = templates.get((row[8], row[9]))
+                yield ExportRow("consent", consent=_consent(row), template=template)
+            optouts = self._stream(
+                db,
+                f"SELECT {_OPTOUT_COLUMNS} FROM optout_events WHERE sender = ?"
+                " ORDER BY opted_out_at, id",
+                sender,
+            )
+            async for row in optouts:
+                yield ExportRow("optout", optout=_optout(row))
+        finally:
+            db.close()
+
+    async def _stream(
+        self, db: sqlite3.Connection, sql: str, *params: object
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """The rows of ``sql``, read in slices on a thread: bounded memory, a free loop."""
+        cursor = await _on_thread(self.path, "export failed", db.execute, sql, params)
+        while rows := await _on_thread(self.path, "export failed", cursor.fetchmany, FETCH):
+            for row in rows:
+                yield row
+
+    async def template(self, sender: str, template_id: str, version: int) -> ConsentTemplate | None:
+        with _errors(self.path, "lookup failed"):
+            row = self._read.execute(
+                f"{_TEMPLATE} WHERE sender = ? AND template_id = ? AND version = ?",
+                (sender, template_id, version),
+            ).fetchone()
+        return None if row is None else _template(row)
+
+    async def measures_orders(self, sender: str) -> list[MeasuresOrder]:
+        with _errors(self.path, "lookup failed"):
+            rows = self._read.execute(
+                "SELECT sender, received_at, note FROM measures_orders WHERE sender = ?"
+                " ORDER BY received_at, id",
+                (sender,),
+            ).fetchall()
+        return [MeasuresOrder(s, datetime.fromisoformat(at), note) for s, at, note in rows]
+
+    async def purge_candidates(self) -> list[PurgeCandidate]:
+        rows = await self._bulk(
+            "cannot list purge candidates",
+            lambda d: d.execute(
+                """
+                SELECT s.sender, s.address, s.opted_out_at, l.sent_at,
+                       (SELECT count(*) FROM consent_events AS e
+                        WHERE e.address = s.address AND e.sender = s.sender) AS n
+                FROM consent_state AS s
+                LEFT JOIN last_sent AS l ON l.sender = s.sender AND l.address = s.address
+                WHERE s.opted_out_at IS NOT NULL AND n > 0
+                ORDER BY s.sender, s.address
+                """
+            ).fetchall(),
+        )
+        return [
+            PurgeCandidate(sender, address, datetime.fromisoformat(out), _time(sent), n)
+            for sender, address, out, sent, n in rows
+        ]
+
+    async def purge(self, pairs: Sequence[tuple[str, str]]) -> int:
+        def purge(db: sqlite3.Connection) -> int:
+            deleted = db.executemany(_PURGE_EVENTS, pairs).rowcount
+            db.executemany(_PURGE_STATE, pairs)
+            return deleted
+
+        return await self._bulk("cannot purge", lambda d: _transaction(d, purge))
+
+    async def stats(self) -> StoreStats:
+        def count(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+            senders: dict[str, dict[str, int]] = {}
+            for key, sql in _STATS.items():
+                for sender, n in db.execute(sql):
+                    senders.setdefault(sender, dict.fromkeys(_STATS, 0))[key] = n
+            return senders
+
+        return StoreStats(await self._bulk("cannot count", count))
+
+    async def close(self) -> None:
+        """Wait for queued last-sent rows to commit, then close the connections."""
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        self._sent.close()
+        self._read.close()
+
+    async def _connect(self) -> sqlite3.Connection:
+        return await _on_thread(self.path, "cannot open", _connect, self.path, self.busy_timeout)
+
+    async def _bulk(self, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` on a connection of its own on a worker thread (scans, purges)."""
+        db = await self._connect()
+        try:
+            return await _on_thread(self.path, what, work, db)
+        finally:
+            db.close()
+
+
+class _Writer:
+    """The StoreWriter of one ``writer()`` transaction; rows are converted on the thread."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self._path = path
+        self._db = db
+
+    async def add_consents(self, events: Sequence[ConsentEvent]) -> None:
+        rows = map(_consent_row, events)
+        await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_CONSENT, rows)
+
+    async def add_optouts(self, events: Sequence[OptOutEvent]) -> None:
+        rows = map(_optout_row, events)
+        await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_OPTOUT, rows)
+
+    async def add_template(self, template: ConsentTemplate) -> ConsentTemplate:
+        created = template.created_at or datetime.now(UTC)
+        params = (
+            template.sender,
+            template.template_id,
+            template.wording,
+            template.channel,
+            _utc_text(created),
+        )
+        (version,) = await _on_thread(
+            self._path, "cannot write", lambda: self._db.execute(_ADD_TEMPLATE, params).fetchone()
+        )
+        return replace(template, version=version, created_at=created)
+
+    async def add_measures_order(self, order: MeasuresOrder) -> None:
+        params = (order.sender, _utc_text(order.received_at), order.note)
+        await _on_thread(
+            self._path,
+            "cannot write",
+            self._db.execute,
+            "INSERT INTO measures_orders (sender, received_at, note) VALUES (?, ?, ?)",
+            params,
+        )
+
+
+async def _on_thread(path: Path, what: str, work: Callable[..., T], *args: Any) -> T:
+    """Run ``work`` on a worker thread, SQLite and OS errors becoming StoreError."""
+    with _errors(path, what):
+        return await asyncio.to_thread(work, *args)
+
+
+def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), usable from any thread."""
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = FULL")  # in WAL mode: fsync the WAL at every commit
+    return db
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema to ``len(MIGRATIONS)``; safe when several processes start at once."""
+    if _version(db) == len(MIGRATIONS):
+        return
+
+    def apply(db: sqlite3.Connection) -> None:
+        version = _version(db)  # re-read under the write lock
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{path}: schema version {version} is newer than this tokuden knows"
+                f" ({len(MIGRATIONS)}); upgrade tokuden"
+            )
+        for sql in MIGRATIONS[version:]:
+            for statement in _statements(sql):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+    _transaction(db, apply)
+
+
+def _transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` in one write transaction, rolled back on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        _rollback(db)
+        raise
+    return result
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already undone it (disk full, I/O)."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
+def _version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+@contextmanager
+def _errors(path: Path, what: str) -> Iterator[None]:
+    """Turn every SQLite or OS failure into StoreError naming the file: callers answer 451."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(f"{path}: {what}: {exc}") from exc
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -205,28 +645,87 @@ def _statements(script: str) -> Iterator[str]:
         raise ValueError(f"incomplete SQL statement in a migration: {pending.strip()!r}")
 
 
-def _text(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
+def _utc_text(moment: datetime) -> str:
+    """Fixed-width UTC text, so that text order is time order in SQL."""
     if moment.utcoffset() is None:
         raise ValueError(f"{moment.isoformat()}: a stored time needs a UTC offset")
-    return moment.isoformat()
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _record(row: _Row) -> ConsentRecord:
-    sender, address, basis, refusal, obtained, method, evidence, opted_out, optout_method = row
+def _topics(text: str | None) -> tuple[str, ...]:
+    return () if text is None else tuple(json.loads(text))
+
+
+def _consent_row(e: ConsentEvent) -> tuple[Any, ...]:
+    return (
+        e.sender,
+        e.address,
+        Basis(e.basis).value,
+        _utc_text(e.obtained_at),
+        e.consignor,
+        json.dumps(list(e.topics), ensure_ascii=False) if e.topics else None,
+        e.method,
+        e.evidence,
+        e.template_id,
+        e.template_version,
+        e.collected_by,
+        int(e.refusal_displayed),
+    )
+
+
+def _optout_row(e: OptOutEvent) -> tuple[Any, ...]:
+    return (e.sender, e.address, _utc_text(e.opted_out_at), e.scope, e.channel, e.evidence)
+
+
+def _state(row: tuple[Any, ...]) -> ConsentRecord:
+    (sender, address, basis, obtained, method, evidence, refusal, topics, out, out_method) = row[
+        :10
+    ]
     return ConsentRecord(
         sender=sender,
         address=address,
-        basis=Basis(basis),
+        basis=None if basis is None else Basis(basis),
         obtained_at=_time(obtained),
         method=method,
         evidence=evidence,
         refusal_displayed=bool(refusal),
-        opted_out_at=_time(opted_out),
-        optout_method=optout_method,
+        topics=_topics(topics),
+        opted_out_at=_time(out),
+        optout_method=out_method,
+        optout_topics=frozenset(json.loads(row[10])) if row[10] else frozenset(),
+        last_sent_at=_time(row[11]),
     )
+
+
+def _consent(row: tuple[Any, ...]) -> ConsentEvent:
+    sender, address, basis, obtained, consignor, topics, method, evidence = row[:8]
+    return ConsentEvent(
+        sender=sender,
+        address=address,
+        basis=Basis(basis),
+        obtained_at=datetime.fromisoformat(obtained),
+        consignor=consignor,
+        topics=_topics(topics),
+        method=method,
+        evidence=evidence,
+        template_id=row[8],
+        template_version=row[9],
+        collected_by=row[10],
+        refusal_displayed=bool(row[11]),
+    )
+
+
+def _optout(row: tuple[Any, ...]) -> OptOutEvent:
+    sender, address, opted_out_at, scope, channel, evidence = row
+    return OptOutEvent(
+        sender, address, datetime.fromisoformat(opted_out_at), scope, channel, evidence
+    )
+
+
+def _template(row: tuple[Any, ...]) -> ConsentTemplate:
+    sender, template_id, version, wording, channel, created_at = row
+    return ConsentTemplate(sender, template_id, version, wording, channel, _time(created_at))
