@@ -1,0 +1,719 @@
+"""The shared consent store: PostgreSQL, for several gateways behind one ESP.
+
+URL: ``postgresql://user[:password]@host[:port]/db[?params]`` (a libpq URL). Besides
+libpq's own parameters (``sslmode``, ``options``, …) three size the connection pool:
+
+``pool_min_size`` (default 1)
+    connections kept open even when idle;
+``pool_max_size`` (default 10)
+    the most connections one gateway holds;
+``pool_timeout`` (default 5 s)
+    how long opening the store, a connection attempt (libpq ``connect_timeout``,
+    unless the URL sets its own) and waiting for a free connection may take.
+
+A server that is down therefore costs a caller at most ``pool_timeout`` before
+``StoreError``, and the gateway answers 451 instead of keeping the client waiting.
+
+The events (``consent_events``, ``optout_events``) are append-only; the database
+refuses to change them, and to delete an opt-out (O1). ``consent_state`` is the
+``ConsentRecord`` of each (sender, address), recomputed from the events in the
+transaction that adds them, after locking its rows so that two gateways writing
+the same address at once cannot leave a state that misses one of the events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import AsyncConnectionPool
+
+from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
+from gateway.store import (
+    AddressHistory,
+    ExportRow,
+    MeasuresOrder,
+    PurgeCandidate,
+    StoreError,
+    StoreStats,
+)
+
+POOL_MIN_SIZE = 1
+POOL_MAX_SIZE = 10
+POOL_TIMEOUT = 5.0  # seconds; see the module docstring
+_POOL_PARAMS = ("pool_min_size", "pool_max_size", "pool_timeout")
+EXPORT_BATCH = 2000  # rows fetched per round trip by the export's server-side cursor
+
+# Applied in order, each once, recorded in schema_migrations. Never edit one that
+# has shipped: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE consent_templates (
+        sender      text NOT NULL,
+        template_id text NOT NULL,
+        version     integer NOT NULL CHECK (version > 0),
+        wording     text NOT NULL,
+        channel     text NOT NULL DEFAULT '',
+        created_at  timestamptz NOT NULL,
+        PRIMARY KEY (sender, template_id, version)
+    );
+    CREATE TABLE consent_events (
+        id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sender            text NOT NULL,
+        address           text NOT NULL,
+        basis             text NOT NULL
+                          CHECK (basis IN ('consent', 'notified', 'transaction', 'published')),
+        obtained_at       timestamptz NOT NULL,
+        consignor         text NOT NULL DEFAULT '',
+        topics            text[] NOT NULL DEFAULT '{}',
+        method            text NOT NULL DEFAULT '',
+        evidence          text NOT NULL DEFAULT '',
+        template_id       text,
+        template_version  integer,
+        collected_by      text NOT NULL DEFAULT '',
+        refusal_displayed boolean NOT NULL DEFAULT false,
+        CHECK ((template_id IS NULL) = (template_version IS NULL)),
+        FOREIGN KEY (sender, template_id, template_version)
+            REFERENCES consent_templates (sender, template_id, version)
+    );
+    CREATE INDEX consent_events_pair ON consent_events (sender, address, obtained_at, id);
+    CREATE INDEX consent_events_address ON consent_events (address);
+    CREATE TABLE optout_events (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sender       text NOT NULL,
+        address      text NOT NULL,
+        opted_out_at timestamptz NOT NULL,
+        scope        text NOT NULL DEFAULT '*' CHECK (scope <> ''),
+        channel      text NOT NULL DEFAULT '',
+        evidence     text NOT NULL DEFAULT ''
+    );
+    CREATE INDEX optout_events_pair ON optout_events (sender, address, opted_out_at, id);
+    CREATE INDEX optout_events_address ON optout_events (address);
+    CREATE FUNCTION tokuden_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+    END $$;
+    CREATE TRIGGER consent_templates_fixed BEFORE UPDATE ON consent_templates
+        FOR EACH STATEMENT EXECUTE FUNCTION tokuden_append_only();
+    CREATE TRIGGER consent_events_append_only BEFORE UPDATE OR TRUNCATE ON consent_events
+        FOR EACH STATEMENT EXECUTE FUNCTION tokuden_append_only();
+    CREATE TRIGGER optout_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+        ON optout_events FOR EACH STATEMENT EXECUTE FUNCTION tokuden_append_only();
+    CREATE TABLE consent_state (
+        sender            text NOT NULL,
+        address           text NOT NULL,
+        basis             text,
+        obtained_at       timestamptz,
+        method            text NOT NULL DEFAULT '',
+        evidence          text NOT NULL DEFAULT '',
+        refusal_displayed boolean NOT NULL DEFAULT false,
+        topics            text[] NOT NULL DEFAULT '{}',
+        opted_out_at      timestamptz,
+        optout_method     text NOT NULL DEFAULT '',
+        optout_topics     text[] NOT NULL DEFAULT '{}',
+        PRIMARY KEY (sender, address)
+    );
+    CREATE INDEX consent_state_address ON consent_state (address);
+    CREATE INDEX consent_state_stopped ON consent_state (sender, address)
+        WHERE opted_out_at IS NOT NULL AND basis IS NOT NULL;
+    CREATE TABLE last_sent (
+        sender  text NOT NULL,
+        address text NOT NULL,
+        sent_at timestamptz NOT NULL,
+        PRIMARY KEY (sender, address)
+    );
+    CREATE TABLE measures_orders (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sender      text NOT NULL,
+        received_at timestamptz NOT NULL,
+        note        text NOT NULL DEFAULT ''
+    );
+    CREATE INDEX measures_orders_sender ON measures_orders (sender, received_at);
+    """,
+)
+
+# One lock per schema, so that gateways starting together migrate one at a time.
+_MIGRATION_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('tokuden ' || current_schema(), 0))"
+)
+
+_PAIRS = "unnest(%(senders)s::text[], %(addresses)s::text[]) AS p (sender, address)"
+
+# Creates the missing state rows and locks all of them, in one order for everyone.
+_LOCK_STATE = f"""
+    INSERT INTO consent_state AS s (sender, address)
+    SELECT p.sender, p.address FROM {_PAIRS} ORDER BY p.sender, p.address
+    ON CONFLICT (sender, address) DO UPDATE SET sender = s.sender
+"""
+
+# ConsentRecord's rules, for locked rows: the latest consent (ties: the last
+# recorded) gives the basis and topics; an opt-out stands unless a consent was
+# obtained strictly after it (at the same instant the opt-out wins, O1).
+_REFRESH_STATE = f"""
+    UPDATE consent_state AS s SET
+        basis = c.basis,
+        obtained_at = c.obtained_at,
+        method = coalesce(c.method, ''),
+        evidence = coalesce(c.evidence, ''),
+        refusal_displayed = coalesce(c.refusal_displayed, false),
+        topics = coalesce(c.topics, '{{}}'),
+        opted_out_at = o.opted_out_at,
+        optout_method = coalesce(o.channel, ''),
+        optout_topics = t.topics
+    FROM {_PAIRS}
+    LEFT JOIN LATERAL (
+        SELECT e.basis, e.obtained_at, e.method, e.evidence, e.refusal_displayed, e.topics
+        FROM consent_events e
+        WHERE e.sender = p.sender AND e.address = p.address
+        ORDER BY e.obtained_at DESC, e.id DESC
+        LIMIT 1
+    ) AS c ON true
+    LEFT JOIN LATERAL (
+        SELECT x.opted_out_at, x.channel
+        FROM optout_events x
+        WHERE x.sender = p.sender AND x.address = p.address AND x.scope = '*'
+          AND (x.opted_out_at >= c.obtained_at) IS NOT FALSE
+        ORDER BY x.opted_out_at DESC, x.id DESC
+        LIMIT 1
+    ) AS o ON true
+    CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(DISTINCT x.scope ORDER BY x.scope), '{{}}') AS topics
+        FROM optout_events x
+        WHERE x.sender = p.sender AND x.address = p.address AND x.scope <> '*'
+          AND (x.opted_out_at >= c.obtained_at) IS NOT FALSE
+    ) AS t
+    WHERE s.sender = p.sender AND s.address = p.address
+"""
+
+_STATE_COLUMNS = """
+    s.sender, s.address, s.basis, s.obtained_at, s.method, s.evidence, s.refusal_displayed,
+    s.topics, s.opted_out_at, s.optout_method, s.optout_topics, l.sent_at
+    FROM consent_state s
+    LEFT JOIN last_sent l ON l.sender = s.sender AND l.address = s.address
+"""
+_LOOKUP = f"SELECT {_STATE_COLUMNS} WHERE s.sender = %s AND s.address = ANY(%s::text[])"
+
+_CONSENT_FIELDS = (
+    "sender",
+    "address",
+    "basis",
+    "obtained_at",
+    "consignor",
+    "topics",
+    "method",
+    "evidence",
+    "template_id",
+    "template_version",
+    "collected_by",
+    "refusal_displayed",
+)
+_OPTOUT_FIELDS = ("sender", "address", "opted_out_at", "scope", "channel", "evidence")
+_TEMPLATE_FIELDS = ("sender", "template_id", "version", "wording", "channel", "created_at")
+
+
+def _columns(fields: Sequence[str], table: str = "") -> str:
+    return ", ".join(f"{table}.{name}" if table else name for name in fields)
+
+
+_EXPORT_CONSENTS = f"""
+    SELECT {_columns(_CONSENT_FIELDS, "e")}, {_columns(_TEMPLATE_FIELDS, "t")}
+    FROM consent_events e
+    LEFT JOIN consent_templates t
+        ON t.sender = e.sender AND t.template_id = e.template_id AND t.version = e.template_version
+    WHERE e.sender = %s
+    ORDER BY e.obtained_at, e.id
+"""
+
+_RECORD_SENT = """
+    INSERT INTO last_sent AS l (sender, address, sent_at)
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) ORDER BY 1, 2
+    ON CONFLICT (sender, address) DO UPDATE SET sent_at = GREATEST(l.sent_at, excluded.sent_at)
+"""
+
+# Only pairs still opted out of everything lose their consents (a consent obtained
+# since the candidates were listed is a new subscription); their state keeps the
+# opt-outs and loses the basis.
+_PURGE = f"""
+    WITH stopped AS (
+        SELECT s.sender, s.address FROM consent_state s JOIN {_PAIRS} USING (sender, address)
+        WHERE s.opted_out_at IS NOT NULL
+        ORDER BY s.sender, s.address
+        FOR UPDATE OF s
+    ), cleared AS (
+        UPDATE consent_state s SET basis = NULL, obtained_at = NULL, method = '', evidence = '',
+            refusal_displayed = false, topics = '{{}}'
+        FROM stopped WHERE s.sender = stopped.sender AND s.address = stopped.address
+    )
+    DELETE FROM consent_events e USING stopped
+    WHERE e.sender = stopped.sender AND e.address = stopped.address
+"""
+
+_STATS = {
+    "addresses": "SELECT sender, count(*) FROM consent_state GROUP BY sender",
+    "consents": "SELECT sender, count(*) FROM consent_events GROUP BY sender",
+    "optouts": "SELECT sender, count(*) FROM optout_events GROUP BY sender",
+    "opted_out": "SELECT sender, count(*) FROM consent_state"
+    " WHERE opted_out_at IS NOT NULL GROUP BY sender",
+    "last_sent": "SELECT sender, count(*) FROM last_sent GROUP BY sender",
+    "templates": "SELECT sender, count(*) FROM consent_templates GROUP BY sender",
+    "measures_orders": "SELECT sender, count(*) FROM measures_orders GROUP BY sender",
+}
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What a store URL says: libpq's part, the pool's part, and a printable form."""
+
+    conninfo: str
+    url: str  # the URL without its password, for messages
+    min_size: int
+    max_size: int
+    timeout: float
+
+    @classmethod
+    def parse(cls, url: str) -> Self:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        pool = {key: value for key, value in query if key in _POOL_PARAMS}
+        libpq = [(key, value) for key, value in query if key not in _POOL_PARAMS]
+        shown = urlunsplit(
+            parts._replace(
+                netloc=re.sub(r":[^@/]*@", "@", parts.netloc),
+                query=urlencode([(k, v) for k, v in libpq if k != "password"]),
+            )
+        )
+        try:
+            min_size = int(pool.get("pool_min_size", POOL_MIN_SIZE))
+            max_size = int(pool.get("pool_max_size", max(POOL_MAX_SIZE, min_size)))
+            timeout = float(pool.get("pool_timeout", POOL_TIMEOUT))
+            conninfo = urlunsplit(parts._replace(query=urlencode(libpq)))
+            if "connect_timeout" not in conninfo_to_dict(conninfo):
+                # libpq counts whole seconds and takes 2 as its least
+                conninfo = make_conninfo(conninfo, connect_timeout=max(2, math.ceil(timeout)))
+        except (ValueError, psycopg.ProgrammingError) as exc:
+            raise StoreError(f"{shown}: not a usable PostgreSQL URL: {exc}") from None
+        if not 0 <= min_size <= max_size or max_size < 1 or not timeout > 0:
+            raise StoreError(
+                f"{shown}: need 0 <= pool_min_size <= pool_max_size, 1 <= pool_max_size"
+                " and pool_timeout > 0"
+            )
+        return cls(conninfo, shown, min_size, max_size, timeout)
+
+
+class PostgresStore:
+    """A :class:`gateway.store.ConsentStore` in a PostgreSQL database (or schema)."""
+
+    def __init__(
+        self, settings: _Settings, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]
+    ):
+        self.url = settings.url
+        self._timeout = settings.timeout
+        self._pool = pool
+        self._sent: list[tuple[str, Sequence[str], datetime, asyncio.Future[None]]] = []
+        self._sent_waiting = asyncio.Event()
+        self._closing = False
+        self._sent_writer = asyncio.create_task(self._write_sent(), name=f"last-sent {self.url}")
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        """Connect, bring the schema up to date and open the pool; StoreError if any fails."""
+        settings = _Settings.parse(url)
+        with _errors(settings.url, "cannot open"):
+            # A connection of its own: a refused one fails at once, not after the pool's wait.
+            async with await psycopg.AsyncConnection.connect(settings.conninfo) as conn:
+                await _migrate(conn, settings.url)
+            pool = AsyncConnectionPool(
+                settings.conninfo,
+                kwargs={"autocommit": True},
+                min_size=settings.min_size,
+                max_size=settings.max_size,
+                timeout=settings.timeout,
+                configure=_configure,
+                check=AsyncConnectionPool.check_connection,
+                name=settings.url,
+                open=False,
+            )
+            try:
+                await pool.open(wait=True, timeout=settings.timeout)
+            except BaseException:
+                await pool.close()
+                raise
+        return cls(settings, pool)
+
+    async def lookup(self, sender: str, addresses: Sequence[str]) -> dict[str, ConsentRecord]:
+        async with self._connection("lookup failed") as conn:
+            cur = await conn.execute(_LOOKUP, (sender, list(addresses)))
+            rows = await cur.fetchall()
+        return {row[1]: _record(row) for row in rows}
+
+    async def record_sent(self, sender: str, addresses: Sequence[str], when: datetime) -> None:
+        """Queue the rows for the writer task and wait until the batch holding them commits."""
+        _check_aware(when)
+        if not addresses:
+            return
+        if self._closing:
+            raise StoreError(f"{self.url}: the store is closed")
+        done = asyncio.get_running_loop().create_future()
+        self._sent.append((sender, addresses, when, done))
+        self._sent_waiting.set()
+        await done
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[_Writer]:
+        async with self._connection("cannot write") as conn:
+            with _errors(self.url, "cannot write"):
+                async with conn.transaction():
+                    yield _Writer(conn, self.url)
+
+    async def history(self, address: str) -> AddressHistory:
+        async with self._snapshot("cannot read the history") as conn:
+            states = await conn.execute(
+                f"SELECT {_STATE_COLUMNS} WHERE s.address = %s ORDER BY s.sender", (address,)
+            )
+            records = [_record(row) for row in await states.fetchall()]
+            consents = await conn.execute(
+                f"SELECT {_columns(_CONSENT_FIELDS)} FROM consent_events WHERE address = %s"
+                " ORDER BY obtained_at, id",
+                (address,),
+            )
+            consent_events = [_consent(row) for row in await consents.fetchall()]
+            optouts = await conn.execute(
+                f"SELECT {_columns(_OPTOUT_FIELDS)} FROM optout_events WHERE address = %s"
+                " ORDER BY opted_out_at, id",
+                (address,),
+            )
+            optout_events = [_optout(row) for row in await optouts.fetchall()]
+        return AddressHistory(address, records, consent_events, optout_events)
+
+    async def export(self, sender: str) -> AsyncIterator[ExportRow]:
+        """Both queries read one snapshot, through server-side cursors: memory stays bounded."""
+        async with self._snapshot("export failed") as conn:
+            async with conn.cursor(name="export_consents") as consents:
+                consents.itersize = EXPORT_BATCH
+                await consents.execute(_EXPORT_CONSENTS, (sender,))
+                async for row in consents:
+                    wording = row[len(_CONSENT_FIELDS) :]
+                    yield ExportRow(
+                        "consent",
+                        consent=_consent(row[: len(_CONSENT_FIELDS)]),
+                        template=None if wording[0] is None else _template(wording),
+                    )
+            async with conn.cursor(name="export_optouts") as optouts:
+                optouts.itersize = EXPORT_BATCH
+                await optouts.execute(
+                    f"SELECT {_columns(_OPTOUT_FIELDS)} FROM optout_events WHERE sender = %s"
+                    " ORDER BY opted_out_at, id",
+                    (sender,),
+                )
+                async for row in optouts:
+                    yield ExportRow("optout", optout=_optout(row))
+
+    async def template(self, sender: str, template_id: str, version: int) -> ConsentTemplate | None:
+        async with self._connection("cannot read the template") as conn:
+            cur = await conn.execute(
+                f"SELECT {_columns(_TEMPLATE_FIELDS)} FROM consent_templates"
+                " WHERE sender = %s AND template_id = %s AND version = %s",
+                (sender, template_id, version),
+            )
+            row = await cur.fetchone()
+        return None if row is None else _template(row)
+
+    async def measures_orders(self, sender: str) -> list[MeasuresOrder]:
+        async with self._connection("cannot read the measures orders") as conn:
+            cur = await conn.execute(
+                "SELECT sender, received_at, note FROM measures_orders WHERE sender = %s"
+                " ORDER BY received_at, id",
+                (sender,),
+            )
+            rows = await cur.fetchall()
+        return [MeasuresOrder(*row) for row in rows]
+
+    async def purge_candidates(self) -> list[PurgeCandidate]:
+        async with self._connection("cannot list purge candidates") as conn:
+            cur = await conn.execute(
+                "SELECT s.sender, s.address, s.opted_out_at, l.sent_at,"
+                " (SELECT count(*) FROM consent_events e"
+                "  WHERE e.sender = s.sender AND e.address = s.address)"
+                " FROM consent_state s"
+                " LEFT JOIN last_sent l ON l.sender = s.sender AND l.address = s.address"
+                " WHERE s.opted_out_at IS NOT NULL AND s.basis IS NOT NULL"
+                " ORDER BY s.sender, s.address"
+            )
+            rows = await cur.fetchall()
+        return [PurgeCandidate(*row) for row in rows]
+
+    async def purge(self, pairs: Sequence[tuple[str, str]]) -> int:
+        async with self._connection("cannot purge") as conn:
+            cur = await conn.execute(_PURGE, _pair_params(pairs))
+        return cur.rowcount
+
+    async def stats(self) -> StoreStats:
+        senders: dict[str, dict[str, int]] = {}
+        async with self._snapshot("cannot count") as conn:
+            for key, sql in _STATS.items():
+                cur = await conn.execute(sql)
+                for sender, count in await cur.fetchall():
+                    senders.setdefault(sender, dict.fromkeys(_STATS, 0))[key] = count
+        return StoreStats(senders)
+
+    async def close(self) -> None:
+        """Let the last-sent writer commit what is queued, then close the pool."""
+        self._closing = True
+        self._sent_waiting.set()
+        await self._sent_writer
+        await self._pool.close()
+
+    async def _write_sent(self) -> None:
+        """The group commit: every call queued meanwhile lands in one statement."""
+        while True:
+            await self._sent_waiting.wait()
+            self._sent_waiting.clear()
+            batch, self._sent = self._sent, []
+            if not batch:
+                if self._closing:
+                    return
+                continue
+            try:
+                latest: dict[tuple[str, str], datetime] = {}
+                for sender, addresses, when, _ in batch:
+                    for address in addresses:
+                        key = (sender, address)
+                        latest[key] = max(when, latest.get(key, when))
+                async with self._connection("cannot record sent mail") as conn:
+                    await conn.execute(
+                        _RECORD_SENT,
+                        (
+                            [sender for sender, _ in latest],
+                            [address for _, address in latest],
+                            list(latest.values()),
+                        ),
+                    )
+            except Exception as exc:
+                message = str(exc) if isinstance(exc, StoreError) else f"{self.url}: {exc!r}"
+                for *_, done in batch:
+                    if not done.done():
+                        error = StoreError(message)  # one per waiter: each gets its traceback
+                        error.__cause__ = exc
+                        done.set_exception(error)
+            else:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    @asynccontextmanager
+    async def _connection(self, what: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection; every failure, getting it or using it, is a StoreError."""
+        with _errors(self.url, what):
+            async with self._pool.connection() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _snapshot(self, what: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A read-only transaction that sees one consistent state of the store."""
+        async with self._connection(what) as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
+
+
+class _Writer:
+    """A :class:`gateway.store.StoreWriter` on the connection of one open transaction.
+
+    Events go in through COPY; the state rows they touch are then locked and
+    recomputed, so a million-row import costs three statements per batch.
+    """
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], url: str) -> None:
+        self._conn = conn
+        self._url = url
+
+    async def add_consents(self, events: Sequence[ConsentEvent]) -> None:
+        rows = (
+            (
+                e.sender,
+                e.address,
+                Basis(e.basis).value,
+                _check_aware(e.obtained_at),
+                e.consignor,
+                list(e.topics),
+                e.method,
+                e.evidence,
+                e.template_id,
+                e.template_version,
+                e.collected_by,
+                e.refusal_displayed,
+            )
+            for e in events
+        )
+        await self._add(
+            f"COPY consent_events ({_columns(_CONSENT_FIELDS)}) FROM STDIN", rows, events
+        )
+
+    async def add_optouts(self, events: Sequence[OptOutEvent]) -> None:
+        rows = (
+            (
+                e.sender,
+                e.address,
+                _check_aware(e.opted_out_at),
+                e.scope,
+                e.channel,
+                e.evidence,
+            )
+            for e in events
+        )
+        await self._add(f"COPY optout_events ({_columns(_OPTOUT_FIELDS)}) FROM STDIN", rows, events)
+
+    async def add_template(self, template: ConsentTemplate) -> ConsentTemplate:
+        """Versions of one (sender, template_id) are numbered under a lock, without gaps."""
+        if template.created_at is not None:
+            _check_aware(template.created_at)
+        with _errors(self._url, "cannot add the template"):
+            await self._conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))",
+                (template.sender, template.template_id),
+            )
+            cur = await self._conn.execute(
+                f"INSERT INTO consent_templates ({_columns(_TEMPLATE_FIELDS)})"
+                " SELECT %(sender)s, %(id)s, coalesce(max(version), 0) + 1, %(wording)s,"
+                " %(channel)s, coalesce(%(created)s, now())"
+                " FROM consent_templates WHERE sender = %(sender)s AND template_id = %(id)s"
+                f" RETURNING {_columns(_TEMPLATE_FIELDS)}",
+                {
+                    "sender": template.sender,
+                    "id": template.template_id,
+                    "wording": template.wording,
+                    "channel": template.channel,
+                    "created": template.created_at,
+                },
+            )
+            row = await cur.fetchone()
+        assert row is not None  # INSERT … SELECT of an aggregate inserts one row
+        return _template(row)
+
+    async def add_measures_order(self, order: MeasuresOrder) -> None:
+        with _errors(self._url, "cannot add the measures order"):
+            await self._conn.execute(
+                "INSERT INTO measures_orders (sender, received_at, note) VALUES (%s, %s, %s)",
+                (order.sender, _check_aware(order.received_at), order.note),
+            )
+
+    async def _add(
+        self,
+        copy_sql: str,
+        rows: Iterable[tuple[object, ...]],
+        events: Sequence[ConsentEvent] | Sequence[OptOutEvent],
+    ) -> None:
+        if not events:
+            return
+        with _errors(self._url, "cannot write"):
+            async with self._conn.cursor().copy(copy_sql) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+            pairs = _pair_params((e.sender, e.address) for e in events)
+            await self._conn.execute(_LOCK_STATE, pairs)
+            await self._conn.execute(_REFRESH_STATE, pairs)
+
+
+async def _migrate(conn: psycopg.AsyncConnection[Any], url: str) -> None:
+    """Apply the missing MIGRATIONS in one transaction, under a lock held until it commits."""
+    async with conn.transaction():
+        await conn.execute(_MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        cur = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        row = await cur.fetchone()
+        version: int = row[0] if row else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{url}: schema version {version} is newer than this tokuden knows"
+                f" ({len(MIGRATIONS)}); upgrade tokuden"
+            )
+        for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+            await conn.execute(sql.encode())  # bytes: a script of several statements, no params
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Times come back in UTC whatever the server's TimeZone, so every replica prints alike."""
+    await conn.execute("SET TIME ZONE 'UTC'")
+
+
+@contextmanager
+def _errors(url: str, what: str) -> Iterator[None]:
+    """Every psycopg and pool failure as a StoreError naming the store: callers answer 451."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        detail = str(exc).strip() or type(exc).__name__
+        raise StoreError(f"{url}: {what}: {detail}") from exc
+
+
+def _pair_params(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Distinct (sender, address) pairs, sorted so that writers lock rows in one order."""
+    unique = sorted(set(pairs))
+    return {"senders": [s for s, _ in unique], "addresses": [a for _, a in unique]}
+
+
+def _check_aware(moment: datetime) -> datetime:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()}: a stored time needs a UTC offset")
+    return moment
+
+
+def _record(row: Sequence[Any]) -> ConsentRecord:
+    (sender, address, basis, obtained, method, evidence, refusal, topics) = row[:8]
+    opted_out, optout_method, optout_topics, last_sent = row[8:]
+    return ConsentRecord(
+        sender=sender,
+        address=address,
+        basis=None if basis is None else Basis(basis),
+        obtained_at=obtained,
+        method=method,
+        evidence=evidence,
+        refusal_displayed=refusal,
+        topics=tuple(topics),
+        opted_out_at=opted_out,
+        optout_method=optout_method,
+        optout_topics=frozenset(optout_topics),
+        last_sent_at=last_sent,
+    )
+
+
+def _consent(row: Sequence[Any]) -> ConsentEvent:
+    (sender, address, basis, obtained, consignor, topics, method, evidence) = row[:8]
+    template_id, template_version, collected_by, refusal = row[8:]
+    return ConsentEvent(
+        sender=sender,
+        address=address,
+        basis=Basis(basis),
+        obtained_at=obtained,
+        consignor=consignor,
+        topics=tuple(topics),
+        method=method,
+        evidence=evidence,
+        template_id=template_id,
+        template_version=template_version,
+        collected_by=collected_by,
+        refusal_displayed=refusal,
+    )
+
+
+def _optout(row: Sequence[Any]) -> OptOutEvent:
+    sender, address, opted_out, scope, channel, evidence = row
+    return OptOutEvent(sender, address, opted_out, scope, channel, evidence)
+
+
+def _template(row: Sequence[Any]) -> ConsentTemplate:
+    sender, template_id, version, wording, channel, created_at = row
+    return ConsentTemplate(sender, template_id, version, wording, channel, created_at)
