@@ -1,172 +1,242 @@
-"""The SQLite consent store: what goes in comes out, per (sender, address), or StoreError."""
+"""What only the SQLite backend has: the file, its migrations, WAL, locks and raw rows."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from gateway.address import normalize
-from gateway.consent import Basis, ConsentRecord
+from gateway.consent import Basis, ConsentEvent, OptOutEvent
 from gateway.store import StoreError, open_store
-from gateway.store.sqlite import CHUNK, MIGRATIONS, SqliteStore
+from gateway.store.sqlite import MIGRATIONS, SqliteStore
 
 JST = timezone(timedelta(hours=9))
 
+# Rows as schema 1 (tokuden before the event model) stored them: times with their offsets.
+V1_COLUMNS = (
+    "sender, address, basis, refusal_displayed, obtained_at, method, evidence,"
+    " opted_out_at, optout_method, updated_at"
+)
+V1_ROWS = [
+    (
+        "ogiya",
+        "yoshida@example.jp",
+        "consent",
+        0,
+        "2026-04-01T10:15:00.250000+09:00",
+        "web form, checkbox ticked by the customer at checkout",
+        "今後、当店からの新商品などの情報のメルマガ配信を希望する",
+        None,
+        "",
+        "2026-04-02T00:00:00.000001+00:00",
+    ),
+    # No date of consent; re-imported after the opt-out, which the old store kept.
+    (
+        "ogiya",
+        "info@xn--r8jz45g.jp",
+        "published",
+        1,
+        None,
+        "",
+        'site says "特定電子メールの送信お断り"',
+        "2026-02-01T12:00:00+09:00",
+        "reply mail",
+        "2026-03-01T00:00:00+00:00",
+    ),
+    # One row whose consent date is later than its opt-out: the old store blocked it.
+    (
+        "minato",
+        "yoshida@example.jp",
+        "transaction",
+        0,
+        "2026-05-01T09:00:00+09:00",
+        "customer",
+        "",
+        "2026-04-01T09:00:00+09:00",
+        "phone",
+        "2026-05-02T00:00:00+00:00",
+    ),
+]
 
-def full_record() -> ConsentRecord:
-    return ConsentRecord(
-        sender="ogiya",
-        address="tanaka@example.jp",
-        basis=Basis.CONSENT,
-        obtained_at=datetime(2025, 6, 10, 9, 0, tzinfo=JST),
-        method="paper form at the shop",
-        evidence="今後、当店からの新商品などの情報のメルマガ配信を希望する",
-        refusal_displayed=True,
-        opted_out_at=datetime(2026, 11, 20, 21, 4, tzinfo=JST),
-        optout_method="opt-out page",
-    )
 
-
-async def test_every_field_round_trips_with_its_offset(store: SqliteStore) -> None:
-    record = full_record()
-    assert store.add([record]) == 1
-    got = (await store.lookup("ogiya", [record.address]))[record.address]
-    assert got == record
-    assert got.obtained_at is not None and got.obtained_at.utcoffset() == timedelta(hours=9)
-
-
-async def test_consent_belongs_to_one_sender(store: SqliteStore) -> None:
-    store.add([ConsentRecord("ogiya", "yoshida@example.jp", Basis.CONSENT)])
-    assert await store.lookup("minato", ["yoshida@example.jp"]) == {}
-
-
-async def test_upsert_replaces_the_record_of_the_same_sender_and_address(
-    store: SqliteStore,
-) -> None:
-    store.add([ConsentRecord("ogiya", "kimura@example.jp", Basis.NOTIFIED, method="card")])
-    store.add([ConsentRecord("ogiya", "kimura@example.jp", Basis.TRANSACTION, method="customer")])
-    got = await store.lookup("ogiya", ["kimura@example.jp"])
-    assert got == {
-        "kimura@example.jp": ConsentRecord(
-            "ogiya", "kimura@example.jp", Basis.TRANSACTION, method="customer"
+def v1_database(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.executemany(
+            f"INSERT INTO consent ({V1_COLUMNS}) VALUES ({', '.join('?' * 10)})", V1_ROWS
         )
-    }
-    assert len(store.history("kimura@example.jp")) == 1
+        db.execute("PRAGMA user_version = 1")
+    db.close()
 
 
-async def test_reimport_without_optout_keeps_the_optout(store: SqliteStore) -> None:
-    """O1: a stale consent list must not bring an opted-out address back."""
-    store.add([full_record()])
-    stale = ConsentRecord(
-        "ogiya", "tanaka@example.jp", Basis.CONSENT, obtained_at=datetime(2025, 6, 10, tzinfo=JST)
-    )
-    store.add([stale])
-    got = (await store.lookup("ogiya", ["tanaka@example.jp"]))["tanaka@example.jp"]
-    assert got.opted_out_at == full_record().opted_out_at
-    assert got.optout_method == "opt-out page"
-
-
-async def test_consent_obtained_after_the_optout_clears_it(store: SqliteStore) -> None:
-    store.add([full_record()])
-    fresh = ConsentRecord(
-        "ogiya", "tanaka@example.jp", Basis.CONSENT, obtained_at=datetime(2027, 1, 5, tzinfo=JST)
-    )
-    store.add([fresh])
-    assert (await store.lookup("ogiya", ["tanaka@example.jp"]))["tanaka@example.jp"] == fresh
-
-
-async def test_lookup_finds_mixed_case_domains_once_normalised(store: SqliteStore) -> None:
-    store.add([ConsentRecord("ogiya", "Sato@Example.CO.JP", Basis.PUBLISHED)])
-    store.add([ConsentRecord("ogiya", "info@例え.jp", Basis.PUBLISHED)])
-    asked = [normalize(a) for a in ("<Sato@EXAMPLE.co.jp>", "info@例え.JP", "sato@example.co.jp")]
-    got = await store.lookup("ogiya", asked)
-    assert sorted(got) == ["Sato@example.co.jp", "info@xn--r8jz45g.jp"]
-
-
-async def test_lookup_above_one_chunk_finds_every_address(store: SqliteStore) -> None:
-    addresses = [f"user{i}@example.jp" for i in range(CHUNK * 2 + 7)]
-    store.add(ConsentRecord("ogiya", a, Basis.CONSENT) for a in addresses)
-    got = await store.lookup("ogiya", [*addresses, "nobody@example.jp"])
-    assert sorted(got) == sorted(addresses)
-
-
-def test_history_lists_every_sender(store: SqliteStore) -> None:
-    store.add(
-        [
-            ConsentRecord("ogiya", "yoshida@example.jp", Basis.CONSENT),
-            ConsentRecord("minato", "yoshida@example.jp", Basis.CONSENT),
-            ConsentRecord("ogiya", "other@example.jp", Basis.CONSENT),
-        ]
-    )
-    assert [r.sender for r in store.history("yoshida@example.jp")] == ["minato", "ogiya"]
-    assert store.history("nobody@example.jp") == []
-
-
-def test_a_batch_with_one_bad_record_writes_nothing(store: SqliteStore) -> None:
-    naive = ConsentRecord("ogiya", "b@example.jp", Basis.CONSENT, obtained_at=datetime(2026, 1, 1))
-    with pytest.raises(ValueError, match="UTC offset"):
-        store.add([ConsentRecord("ogiya", "a@example.jp", Basis.CONSENT), naive])
-    assert store.history("a@example.jp") == []
-
-
-def test_migrations_apply_once_and_reopening_is_harmless(tmp_path: Path) -> None:
+async def test_a_schema_1_database_upgrades_to_events_and_state(tmp_path: Path) -> None:
     path = tmp_path / "consent.db"
-    first = SqliteStore(path)
-    first.add([ConsentRecord("ogiya", "card@example.jp", Basis.NOTIFIED)])
-    first.close()
-    second = SqliteStore(path)
-    assert [r.address for r in second.history("card@example.jp")] == ["card@example.jp"]
-    second.close()
+    v1_database(path)
+    store = await SqliteStore.open(path)
+    try:
+        yoshida = await store.history("yoshida@example.jp")
+        refusing = await store.history("info@xn--r8jz45g.jp")
+    finally:
+        await store.close()
+    assert yoshida.consents == [
+        ConsentEvent(
+            "ogiya",
+            "yoshida@example.jp",
+            Basis.CONSENT,
+            datetime(2026, 4, 1, 10, 15, 0, 250000, tzinfo=JST),
+            method="web form, checkbox ticked by the customer at checkout",
+            evidence="今後、当店からの新商品などの情報のメルマガ配信を希望する",
+        ),
+        ConsentEvent(
+            "minato",
+            "yoshida@example.jp",
+            Basis.TRANSACTION,
+            datetime(2026, 5, 1, 9, 0, tzinfo=JST),
+            method="customer",
+        ),
+    ]
+    assert yoshida.optouts == [
+        OptOutEvent(
+            "minato", "yoshida@example.jp", datetime(2026, 4, 1, 9, tzinfo=JST), "*", "phone"
+        )
+    ]
+    minato, ogiya = yoshida.states
+    assert ogiya.barred_by() is None
+    # O1: an upgrade never lifts an opt-out the gateway was enforcing.
+    assert minato.opted_out_at == datetime(2026, 4, 1, 9, tzinfo=JST)
+    assert minato.barred_by() == "O1"
+
+    # Unknown date of consent: the time of the import, the latest it can have been.
+    (event,) = refusing.consents
+    assert event.obtained_at == datetime(2026, 3, 1, tzinfo=UTC)
+    assert (event.basis, event.refusal_displayed) == (Basis.PUBLISHED, True)
+    (state,) = refusing.states
+    assert (state.opted_out_at, state.optout_method) == (
+        datetime(2026, 2, 1, 12, tzinfo=JST),
+        "reply mail",
+    )
+    assert state.barred_by() == "O1"
+
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert "consent" not in tables
+
+
+async def test_times_are_stored_as_fixed_width_utc_text(tmp_path: Path) -> None:
+    """Text order is then time order, so SQL compares instants."""
+    path = tmp_path / "consent.db"
+    store = await SqliteStore.open(path)
+    async with store.writer() as w:
+        await w.add_consents(
+            [ConsentEvent("ogiya", "a@example.jp", Basis.CONSENT, datetime(2026, 1, 1, tzinfo=JST))]
+        )
+    await store.close()
+    with sqlite3.connect(path) as db:
+        (text,) = db.execute("SELECT obtained_at FROM consent_events").fetchone()
+    db.close()
+    assert text == "2025-12-31T15:00:00.000000+00:00"
+
+
+async def test_opening_twice_is_harmless_and_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "consent.db"
+    first = await SqliteStore.open(path)
+    async with first.writer() as w:
+        await w.add_optouts(
+            [OptOutEvent("ogiya", "a@example.jp", datetime(2026, 1, 1, tzinfo=UTC))]
+        )
+    second = await SqliteStore.open(path)
+    try:
+        assert (await second.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].opted_out
+    finally:
+        await second.close()
+        await first.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
 
 
-def test_a_database_from_a_newer_tokuden_is_refused(tmp_path: Path) -> None:
+async def test_events_cannot_be_changed_nor_optouts_deleted_in_the_file(tmp_path: Path) -> None:
+    """Append-only holds for any writer of the file, an operator's sqlite3 shell included."""
+    path = tmp_path / "consent.db"
+    store = await SqliteStore.open(path)
+    async with store.writer() as w:
+        when = datetime(2026, 1, 1, tzinfo=UTC)
+        await w.add_consents([ConsentEvent("ogiya", "a@example.jp", Basis.CONSENT, when)])
+        await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", when)])
+    await store.close()
+    db = sqlite3.connect(path)
+    try:
+        with pytest.raises(sqlite3.Error, match="append-only"):
+            db.execute("UPDATE consent_events SET basis = 'notified'")
+        with pytest.raises(sqlite3.Error, match="append-only"):
+            db.execute("UPDATE optout_events SET channel = 'x'")
+        with pytest.raises(sqlite3.Error, match="never deleted"):
+            db.execute("DELETE FROM optout_events")
+    finally:
+        db.close()
+
+
+async def test_a_database_from_a_newer_tokuden_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "consent.db"
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
     with pytest.raises(StoreError, match="newer"):
-        SqliteStore(path)
+        await SqliteStore.open(path)
 
 
-def test_open_store_creates_the_directory(tmp_path: Path) -> None:
+async def test_open_store_creates_the_directory(tmp_path: Path) -> None:
     path = tmp_path / "var" / "lib" / "consent.db"
-    open_store(f"sqlite:{path}").close()
+    await (await open_store(f"sqlite:{path}")).close()
     assert path.is_file()
 
 
-def test_unwritable_path_is_a_store_error(tmp_path: Path) -> None:
+async def test_unwritable_path_is_a_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     with pytest.raises(StoreError, match="cannot create the directory"):
-        open_store(f"sqlite:{blocker}/consent.db")
+        await open_store(f"sqlite:{blocker}/consent.db")
 
 
-def test_corrupt_file_is_a_store_error(tmp_path: Path) -> None:
+async def test_corrupt_file_is_a_store_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "consent.db"
     path.write_bytes(b"this is not an SQLite database" * 100)
-    with pytest.raises(StoreError, match="not a database"):
-        open_store(f"sqlite:{path}")
+    with pytest.raises(StoreError, match="not a database") as info:
+        await open_store(f"sqlite:{path}")
+    assert str(path) in str(info.value)
 
 
-def test_locked_database_is_a_store_error(tmp_path: Path) -> None:
+async def test_locked_database_fails_every_waiting_caller_then_recovers(tmp_path: Path) -> None:
     path = tmp_path / "consent.db"
-    store = SqliteStore(path, timeout=0)
+    store = await SqliteStore.open(path, busy_timeout=0)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StoreError, match="locked"):
-            store.add([ConsentRecord("ogiya", "a@example.jp", Basis.CONSENT)])
+            async with store.writer() as w:
+                await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", datetime.now(UTC))])
+        results = await asyncio.gather(
+            *(
+                store.record_sent("ogiya", [f"u{i}@example.jp"], datetime.now(UTC))
+                for i in range(20)
+            ),
+            return_exceptions=True,
+        )
+        assert len(results) == 20
+        assert all(isinstance(r, StoreError) and "locked" in str(r) for r in results)
     finally:
         other.execute("ROLLBACK")
         other.close()
-        store.close()
-
-
-def test_unknown_url_scheme_is_a_store_error() -> None:
-    with pytest.raises(StoreError, match="unsupported"):
-        open_store("postgresql://db/tokuden")
+    try:
+        await store.record_sent("ogiya", ["u0@example.jp"], datetime.now(UTC))
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT address FROM last_sent").fetchall() == [("u0@example.jp",)]
+    db.close()
