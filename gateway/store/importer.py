@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ CONSENT_FIELDS = (
 OPTOUT_FIELDS = ("sender", "address", "opted_out_at", "scope", "channel", "evidence")
 COLUMNS = ("kind", *CONSENT_FIELDS, *(f for f in OPTOUT_FIELDS if f not in CONSENT_FIELDS))
 _FIELDS = {"consent": frozenset(CONSENT_FIELDS), "optout": frozenset(OPTOUT_FIELDS)}
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0", ""}
 IMPORT_CHANNEL = "import"  # an opt-out row that does not say how the request came
@@ -135,7 +137,7 @@ class RowSource:
             raise ImportFileError(f"{self.path}: cannot read: {exc.strerror}") from None
 
     def _csv(self) -> Iterator[Row | BadRow]:
-        with self.path.open(encoding="utf-8-sig", newline="") as f:
+        with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
             self._file = f
             rows = csv.reader(f)
             try:
@@ -151,14 +153,18 @@ class RowSource:
                         yield BadRow(f"{at}: {len(row)} fields, but the header has {len(header)}")
                         continue
                     given = {k: v for k, v in zip(header, row, strict=True) if v.strip()}
+                    garbled = [k for k, v in given.items() if _NOT_UTF8.search(v)]
+                    if garbled:
+                        yield BadRow(f"{at}: {garbled[0]}: not UTF-8 text")
+                        continue
                     yield self._row(given, at, ": ")
-            except UnicodeDecodeError:
-                raise ImportFileError(f"{self.path}:{rows.line_num + 1}: not UTF-8 text") from None
             except csv.Error as exc:
                 raise ImportFileError(f"{self.path}:{rows.line_num}: {exc}") from None
 
     def _check_header(self, header: list[str]) -> None:
         at = f"{self.path}:1"
+        if _NOT_UTF8.search("".join(header)):
+            raise ImportFileError(f"{at}: not UTF-8 text")
         if not header:
             raise ImportFileError(f"{at}: empty file: expected a header row ({','.join(COLUMNS)})")
         for name in header:
@@ -173,25 +179,24 @@ class RowSource:
                 raise ImportFileError(f"{at}: missing column {name!r}")
 
     def _jsonl(self) -> Iterator[Row | BadRow]:
-        with self.path.open(encoding="utf-8-sig") as f:
+        with self.path.open(encoding="utf-8-sig", errors="surrogateescape") as f:
             self._file = f
-            number = 0
-            try:
-                for number, line in enumerate(f, 1):
-                    if not line.strip():
-                        continue
-                    at = f"{self.path}:{number}"
-                    try:
-                        values = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield BadRow(f"{at}: not JSON: {exc.msg} (column {exc.colno})")
-                        continue
-                    if not isinstance(values, dict):
-                        yield BadRow(f"{at}: must be a JSON object, not {type(values).__name__}")
-                        continue
-                    yield self._row(values, at, ": ")
-            except UnicodeDecodeError:
-                raise ImportFileError(f"{self.path}:{number + 1}: not UTF-8 text") from None
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                at = f"{self.path}:{number}"
+                if _NOT_UTF8.search(line):
+                    yield BadRow(f"{at}: not UTF-8 text")
+                    continue
+                try:
+                    values = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield BadRow(f"{at}: not JSON: {exc.msg} (column {exc.colno})")
+                    continue
+                if not isinstance(values, dict):
+                    yield BadRow(f"{at}: must be a JSON object, not {type(values).__name__}")
+                    continue
+                yield self._row(values, at, ": ")
 
     def _toml(self) -> Iterator[Row | BadRow]:
         """``[[consent]]`` and ``[[optout]]`` tables, as in cases.toml; other keys are not ours."""

@@ -1,4 +1,4 @@
-"""Importing consent lists: the exact records of the file, or a FILE:WHERE message and no writes."""
+"""Importing consent lists: exactly the events of the file, or FILE:WHERE messages and no writes."""
 
 from __future__ import annotations
 
@@ -9,192 +9,265 @@ from typing import Any
 
 import pytest
 
-from gateway.consent import Basis, ConsentRecord
-from gateway.store.importer import ImportFileError, import_file, read_records
-from gateway.store.sqlite import SqliteStore
+from gateway.consent import ALL_TOPICS, Basis, ConsentEvent, ConsentTemplate, OptOutEvent
+from gateway.profile import SenderProfile
+from gateway.store import ConsentStore
+from gateway.store.importer import BadRow, ImportFileError, Row, RowSource, import_rows
 from tests.conftest import DATA, SHARED
 
 CASES = SHARED / "examples" / "cases.toml"
 CONSENT = DATA / "consent"
 JST = timezone(timedelta(hours=9))
+SENDERS = {
+    "ogiya": SenderProfile("ogiya", consignor="扇屋商店"),
+    "hikari": SenderProfile("hikari", consignor="ひかり通信株式会社"),
+    "minato": SenderProfile("minato", consignor="株式会社みなと電子"),
+}
+
+# good.csv, good.jsonl and good.toml all hold this list.
+GOOD_CONSENTS = [
+    ConsentEvent(
+        "ogiya",
+        "yoshida@example.jp",
+        Basis.CONSENT,
+        datetime(2026, 4, 1, 10, 15, tzinfo=JST),
+        consignor="扇屋商店",
+        topics=("news", "sale"),
+        method="web form, checkbox ticked by the customer at checkout",
+        evidence="今後、当店からの新商品などの情報のメルマガ配信を希望する",
+        collected_by="shop web site",
+    ),
+    ConsentEvent(
+        "ogiya",
+        "Sato@example.co.jp",  # <Sato@Example.CO.JP>: the domain lower-cased, the local part kept
+        Basis.PUBLISHED,
+        datetime(2026, 2, 1, tzinfo=JST),
+        consignor="扇屋商店",
+        method="address published on the company's web site",
+        evidence="page https://www.example.co.jp/company/\nseen 2026-02-01",
+    ),
+    ConsentEvent(
+        "hikari",
+        "tanaka@example.jp",
+        Basis.TRANSACTION,
+        datetime(2024, 5, 15, tzinfo=JST),
+        consignor="ひかり通信株式会社",
+        method="internet service contract",
+    ),
+]
+GOOD_OPTOUTS = [
+    OptOutEvent(
+        "hikari",
+        "tanaka@example.jp",
+        datetime(2026, 9, 1, 8, tzinfo=JST),
+        ALL_TOPICS,
+        channel="reply",
+        evidence="Message-ID <r1@mail.example.jp>",
+    ),
+    OptOutEvent(
+        "ogiya", "yoshida@example.jp", datetime(2026, 5, 1, 12, tzinfo=JST), "sale", "one-click"
+    ),
+]
 
 
-def _time(table: dict[str, Any], key: str) -> datetime | None:
-    return datetime.fromisoformat(table[key]) if key in table else None
+def events(path: Path, fmt: str | None = None) -> tuple[list[ConsentEvent], list[OptOutEvent]]:
+    consents: list[ConsentEvent] = []
+    optouts: list[OptOutEvent] = []
+    for item in RowSource.open(path, fmt, SENDERS):
+        assert isinstance(item, Row), item
+        consents.extend(item.consents)
+        optouts.extend(item.optouts)
+    return consents, optouts
 
 
-def test_cases_toml_imports_exactly_its_consent_tables(store: SqliteStore) -> None:
-    with CASES.open("rb") as f:
-        tables = tomllib.load(f)["consent"]
-    expected = [
-        ConsentRecord(
-            sender=t["sender"],
-            address=t["address"],
-            basis=Basis(t["basis"]),
-            obtained_at=_time(t, "obtained_at"),
-            method=t.get("method", ""),
-            evidence=t.get("evidence", ""),
-            refusal_displayed=t.get("refusal_displayed", False),
-            opted_out_at=_time(t, "opted_out_at"),
-            optout_method=t.get("optout_method", ""),
-        )
-        for t in tables
-    ]
-    assert len(expected) == 9
-    assert import_file(store, CASES) == 9
-    stored = {
-        (r.sender, r.address): r for a in {e.address for e in expected} for r in store.history(a)
-    }
-    assert stored == {(e.sender, e.address): e for e in expected}
+def faults(path: Path) -> list[str]:
+    rows = RowSource.open(path, None, SENDERS)
+    return [item.message for item in rows if isinstance(item, BadRow)]
 
 
-def test_csv_rows_become_records(store: SqliteStore) -> None:
-    assert import_file(store, CONSENT / "good.csv") == 4
-    assert store.history("yoshida@example.jp") == [
-        ConsentRecord(
-            "ogiya",
-            "yoshida@example.jp",
-            Basis.CONSENT,
-            obtained_at=datetime(2026, 4, 1, 10, 15, tzinfo=JST),
-            method="web form, checkbox ticked by the customer at checkout",
-            evidence="今後、当店からの新商品などの情報のメルマガ配信を希望する",
-        )
-    ]
-    assert [r.basis for r in store.history("Sato@example.co.jp")] == [Basis.PUBLISHED]
-    (tanaka,) = store.history("tanaka@example.jp")
-    assert tanaka.opted_out_at == datetime(2026, 9, 1, 8, 0, tzinfo=JST)
-    assert tanaka.optout_method == "reply mail"
-    assert tanaka.refusal_displayed is False
-    (refusing,) = store.history("info@xn--r8jz45g.jp")
-    assert refusing.refusal_displayed is True
-    assert refusing.evidence == 'site says "特定電子メールの送信お断り"'
-    assert refusing.obtained_at is None
-
-
-def test_csv_needs_only_sender_address_and_basis_in_any_order() -> None:
-    assert list(read_records(CONSENT / "minimal.csv")) == [
-        ConsentRecord("ogiya", "card@example.jp", Basis.NOTIFIED)
-    ]
+@pytest.mark.parametrize("name", ["good.csv", "good.jsonl", "good.toml"])
+def test_every_format_reads_the_same_list(name: str) -> None:
+    assert events(CONSENT / name) == (GOOD_CONSENTS, GOOD_OPTOUTS)
 
 
 def test_format_option_overrides_the_extension(tmp_path: Path) -> None:
-    path = tmp_path / "list.txt"
-    path.write_bytes((CONSENT / "minimal.csv").read_bytes())
-    with pytest.raises(ImportFileError, match="cannot tell the format"):
-        list(read_records(path))
-    assert len(list(read_records(path, "csv"))) == 1
+    listing = tmp_path / "list.txt"
+    listing.write_bytes((CONSENT / "good.jsonl").read_bytes())
+    with pytest.raises(ImportFileError, match=r"list.txt: cannot tell the format"):
+        RowSource.open(listing, None, SENDERS)
+    assert events(listing, "jsonl") == (GOOD_CONSENTS, GOOD_OPTOUTS)
 
 
-def test_bad_csv_row_names_its_line_and_nothing_is_written(store: SqliteStore) -> None:
-    path = CONSENT / "bad_basis.csv"
-    with pytest.raises(ImportFileError) as info:
-        import_file(store, path)
-    assert str(info.value).startswith(f"{path}:4: basis: unknown basis 'business card'")
-    assert store.history("yoshida@example.jp") == []
-    assert store.history("kimura@example.jp") == []
+def _time(table: dict[str, Any], key: str) -> datetime:
+    value = table[key]
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def test_bad_toml_table_names_its_index_and_nothing_is_written(store: SqliteStore) -> None:
-    path = CONSENT / "bad_basis.toml"
-    with pytest.raises(ImportFileError) as info:
-        import_file(store, path)
-    assert str(info.value).startswith(f"{path}:consent[3].basis: unknown basis 'business card'")
-    assert store.history("yoshida@example.jp") == []
+def cases_events() -> tuple[list[ConsentEvent], list[OptOutEvent]]:
+    """What cases.toml's [[consent]] tables say, read straight from the file."""
+    with CASES.open("rb") as f:
+        tables: list[dict[str, Any]] = tomllib.load(f)["consent"]
+    consents = [
+        ConsentEvent(
+            t["sender"],
+            t["address"],
+            Basis(t["basis"]),
+            _time(t, "obtained_at"),
+            consignor=SENDERS[t["sender"]].consignor,
+            method=t.get("method", ""),
+            evidence=t.get("evidence", ""),
+            refusal_displayed=t.get("refusal_displayed", False),
+        )
+        for t in tables
+    ]
+    optouts = [
+        OptOutEvent(t["sender"], t["address"], _time(t, "opted_out_at"), channel=t["optout_method"])
+        for t in tables
+        if "opted_out_at" in t
+    ]
+    return consents, optouts
 
 
-HEADER = "sender,address,basis,obtained_at,refusal_displayed,opted_out_at,optout_method\n"
+def test_cases_toml_reads_its_consent_tables() -> None:
+    consents, optouts = cases_events()
+    assert (len(consents), len(optouts)) == (9, 2)
+    assert events(CASES) == (consents, optouts)
+
+
+async def test_cases_toml_imports_exactly_its_records(any_store: ConsentStore) -> None:
+    consents, optouts = cases_events()
+    result = await import_rows(any_store, RowSource.open(CASES, None, SENDERS))
+    assert (result.rows, result.consents, result.optouts, result.skipped) == (9, 9, 2, 0)
+    for address in {e.address for e in consents}:
+        history = await any_store.history(address)
+        assert set(history.consents) == {e for e in consents if e.address == address}
+        assert set(history.optouts) == {e for e in optouts if e.address == address}
+
+
+def test_bad_csv_rows_name_line_and_column() -> None:
+    f = CONSENT / "bad.csv"
+    assert faults(f) == [
+        f"{f}:3: sender: 'shop-b' is not a sender of the config (senders: hikari, minato, ogiya)",
+        f"{f}:6: address: 'kimura.example.jp' is not an e-mail address: no '@'",
+        f"{f}:7: obtained_at: 2026-04-01T10:15:00 has no UTC offset (e.g. +09:00)",
+        f"{f}:8: method: missing: consent (C1) needs how it was given (K1): "
+        "method, evidence or template_id",
+        f"{f}:9: opted_out_at: missing: when the recipient asked to stop (O1)",
+        f"{f}:10: basis: unknown basis 'business card' "
+        "(use consent, notified, transaction or published)",
+        f"{f}:12: basis: not used by optout rows",
+        f"{f}:13: 6 fields, but the header has 11",
+    ]
+
+
+def test_bad_jsonl_rows_name_line_and_field() -> None:
+    f = CONSENT / "bad.jsonl"
+    assert faults(f) == [
+        f"{f}:2: not JSON: Expecting property name enclosed in double quotes (column 136)",
+        f"{f}:3: must be a JSON object, not list",
+        f"{f}:4: topics: 'winter sale' is not a topic name (letters, digits, . _ -)",
+        f"{f}:5: kind: 'unsubscribe': use consent or optout",
+        f"{f}:6: refusal_displayed: only a published address (C4) shows a refusal",
+        f"{f}:7: adress: unknown field",
+    ]
+
+
+def test_bad_toml_tables_name_index_and_key() -> None:
+    f = CONSENT / "bad.toml"
+    assert faults(f) == [
+        f"{f}:consent[1].obtained_at: must be a date-time with offset, not a date without a time",
+        f"{f}:consent[2].opted_out_at: before obtained_at: the opt-out would not apply",
+        f"{f}:consent[3].basis: unknown basis 'business card' "
+        "(use consent, notified, transaction or published)",
+        f"{f}:optout[0].scope: 'winter sale': use * (all mail of the sender) or one topic",
+    ]
 
 
 @pytest.mark.parametrize(
-    ("text", "where", "what"),
+    ("text", "fault"),
     [
-        (HEADER + "ogiya,yoshida.example.jp,consent,,,,\n", "2: address", "no '@'"),
-        (HEADER + ",yoshida@example.jp,consent,,,,\n", "2: sender", "missing"),
-        (HEADER + "ogiya,a@example.jp,,,,,\n", "2: basis", "missing"),
-        (HEADER + "ogiya,a@example.jp,consent,April 1st,,,\n", "2: obtained_at", "ISO-8601"),
-        (
-            HEADER + "ogiya,a@example.jp,consent,2026-04-01T10:15:00,,,\n",
-            "2: obtained_at",
-            "no UTC offset",
-        ),
-        (HEADER + "ogiya,a@example.jp,consent,,maybe,,\n", "2: refusal_displayed", "true or false"),
-        (HEADER + "ogiya,a@example.jp,consent,,,,reply mail\n", "2: optout_method", "without"),
-        (HEADER + "ogiya,a@example.jp,consent\n", "2", "3 fields, but the header has 7"),
-        ("sender,address\nogiya,a@example.jp\n", "1", "missing column 'basis'"),
-        ("sender,address,basis,note\n", "1", "unknown column 'note'"),
-        ("", "1", "empty file"),
+        ("", ":1: empty file: expected a header row"),
+        ("sender,address,basis,colour\n", ":1: unknown column 'colour'"),
+        ("sender,basis,obtained_at\n", ":1: missing column 'address'"),
+        ("sender,address,address\n", ":1: column 'address' appears twice"),
+        ("address\xff\n", ":1: not UTF-8 text"),
     ],
 )
-def test_bad_csv(tmp_path: Path, text: str, where: str, what: str) -> None:
+def test_a_file_that_is_no_list_stops_at_once(tmp_path: Path, text: str, fault: str) -> None:
     path = tmp_path / "list.csv"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ImportFileError, match=what) as info:
-        list(read_records(path))
-    assert str(info.value).startswith(f"{path}:{where}: ")
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ImportFileError) as caught:
+        list(RowSource.open(path, None, SENDERS))
+    assert str(caught.value).startswith(f"{path}{fault}")
 
 
-def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
+def test_sender_option_fills_rows_without_one_and_refuses_others(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
-    path.write_bytes("sender,address,basis\n扇屋,a@example.jp,consent\n".encode("shift_jis"))
-    with pytest.raises(ImportFileError, match="not UTF-8"):
-        list(read_records(path))
-
-
-@pytest.mark.parametrize(
-    ("text", "where", "what"),
-    [
-        (
-            '[[consent]]\naddress = "a@example.jp"\nbasis = "consent"\n',
-            "consent[0].sender",
-            "missing",
-        ),
-        (
-            '[[consent]]\nsender = "ogiya"\naddress = "a@example.jp"\nbasis = "consent"\n'
-            "consented = true\n",
-            "consent[0].consented",
-            "unknown key",
-        ),
-        (
-            '[[consent]]\nsender = "ogiya"\naddress = "a@example.jp"\nbasis = "consent"\n'
-            "obtained_at = 2026-04-01T10:15:00\n",
-            "consent[0].obtained_at",
-            "no UTC offset",
-        ),
-        (
-            '[[consent]]\nsender = "ogiya"\naddress = "a@example.jp"\nbasis = "consent"\n'
-            'refusal_displayed = "maybe"\n',
-            "consent[0].refusal_displayed",
-            "true or false",
-        ),
-        ('consent = ["a@example.jp"]\n', "consent[0]", "must be a table"),
-    ],
-)
-def test_bad_toml(tmp_path: Path, text: str, where: str, what: str) -> None:
-    path = tmp_path / "list.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ImportFileError, match=what) as info:
-        list(read_records(path))
-    assert str(info.value).startswith(f"{path}:{where}: ")
-
-
-def test_toml_native_datetimes_are_accepted(tmp_path: Path) -> None:
-    path = tmp_path / "list.toml"
     path.write_text(
-        '[[consent]]\nsender = "ogiya"\naddress = "a@example.jp"\nbasis = "consent"\n'
-        "obtained_at = 2026-04-01T10:15:00+09:00\n",
-        encoding="utf-8",
+        "address,basis,obtained_at,sender\n"
+        "card@example.jp,notified,2026-10-05T15:30:00+09:00,\n"
+        "kimura@example.jp,transaction,2026-08-12T14:00:00+09:00,hikari\n",
+        "utf-8",
     )
-    (record,) = read_records(path)
-    assert record.obtained_at == datetime(2026, 4, 1, 10, 15, tzinfo=JST)
+    rows = list(RowSource.open(path, None, SENDERS, sender=SENDERS["ogiya"]))
+    assert isinstance(rows[0], Row)
+    assert [e.sender for e in rows[0].consents] == ["ogiya"]
+    assert rows[1] == BadRow(f"{path}:3: sender: 'hikari', but --sender says 'ogiya'")
 
 
-def test_toml_without_consent_tables(tmp_path: Path) -> None:
-    path = tmp_path / "list.toml"
-    path.write_text('[senders.ogiya]\nnames = ["扇屋商店"]\n', encoding="utf-8")
-    with pytest.raises(ImportFileError, match=r"no \[\[consent\]\] tables"):
-        list(read_records(path))
+async def test_a_bad_row_writes_nothing_even_after_full_batches(any_store: ConsentStore) -> None:
+    source = RowSource.open(CONSENT / "bad.csv", None, SENDERS)
+    with pytest.raises(ImportFileError, match=r"bad.csv:3: sender:"):
+        await import_rows(any_store, source, batch_rows=1)  # line 2 was written before line 3
+    assert (await any_store.stats()).senders == {}
 
 
-def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ImportFileError, match="cannot read"):
-        list(read_records(tmp_path / "nowhere.csv"))
+async def test_skip_bad_imports_the_rest(any_store: ConsentStore) -> None:
+    seen: list[BadRow] = []
+    result = await import_rows(
+        any_store,
+        RowSource.open(CONSENT / "bad.csv", None, SENDERS),
+        skip_bad=True,
+        on_bad=seen.append,
+        batch_rows=2,
+    )
+    f = CONSENT / "bad.csv"
+    template_fault = (
+        f"{f}:11: template_id: sender ogiya has no template 'mailform' version 1 "
+        "(add it first: tokuden consent template add)"
+    )
+    assert [b.message for b in seen] == [*faults(f)[:6], template_fault, *faults(f)[6:]]
+    assert (result.rows, result.consents, result.optouts, result.skipped) == (3, 3, 0, 9)
+    for address in ("yoshida@example.jp", "card@example.jp", "tanaka@example.jp"):
+        assert len((await any_store.history(address)).consents) == 1
+    assert (await any_store.history("suzuki@example.jp")).consents == []
+
+
+async def test_a_template_reference_needs_the_stored_wording(
+    any_store: ConsentStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "sender,address,basis,obtained_at,template_id,template_version\n"
+        "ogiya,mori@example.jp,consent,2026-04-01T10:15:00+09:00,mailform,1\n",
+        "utf-8",
+    )
+    with pytest.raises(ImportFileError, match=r"list.csv:2: template_id: .* no template"):
+        await import_rows(any_store, RowSource.open(path, None, SENDERS))
+    async with any_store.writer() as writer:
+        await writer.add_template(ConsentTemplate("ogiya", "mailform", 0, "メルマガを受け取る"))
+    result = await import_rows(any_store, RowSource.open(path, None, SENDERS))
+    assert result.consents == 1
+    (event,) = (await any_store.history("mori@example.jp")).consents
+    assert (event.template_id, event.template_version) == ("mailform", 1)
+
+
+def test_bytes_that_are_not_utf8_are_a_bad_row_on_their_line(tmp_path: Path) -> None:
+    csv_path, jsonl_path = tmp_path / "list.csv", tmp_path / "list.jsonl"
+    csv_path.write_bytes(
+        b"sender,address,basis,obtained_at,method\n"
+        b"ogiya,card@example.jp,notified,2026-10-05T15:30:00+09:00,\x96\xbc\x8e\xe6\n"
+    )
+    jsonl_path.write_bytes(b'{"sender": "ogiya", "method": "\x96\xbc\x8e\xe6"}\n')
+    assert faults(csv_path) == [f"{csv_path}:2: method: not UTF-8 text"]
+    assert faults(jsonl_path) == [f"{jsonl_path}:1: not UTF-8 text"]
