@@ -310,6 +310,7 @@ class SqliteStore:
         self._sent = sent
         self._queue: list[tuple[list[tuple[str, str, str]], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path, busy_timeout: float = 5.0) -> SqliteStore:
@@ -512,10 +513,13 @@ class SqliteStore:
         """Wait for queued last-sent rows to commit, then close the connections."""
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
+        self._closed = True
         self._sent.close()
         self._read.close()
 
     async def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed")
         return await _on_thread(self.path, "cannot open", _connect, self.path, self.busy_timeout)
 
     async def _bulk(self, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
