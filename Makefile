@@ -1,7 +1,7 @@
 # The two commands of README.md:
 #   make serve   set up a virtualenv and run the gateway on its embedded default
 #   make test    set up everything the tests need and run lint, types and the suite
-# and: make install (the virtualenv only), make peers (the test peers and PostgreSQL),
+# and: make install (the virtualenv only), make peers (the test peers),
 #      make display-report (display rules against the labelled set), make clean.
 PYTHON ?= python3
 VENV   ?= .venv
