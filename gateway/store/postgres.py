@@ -316,7 +316,7 @@ class PostgresStore:
         self, settings: _Settings, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]
     ):
         self.url = settings.url
-        self._timeout = settings.timeout
+        self.sent_commits = 0  # transactions record_sent has committed (group commit)
         self._pool = pool
         self._sent: list[tuple[str, Sequence[str], datetime, asyncio.Future[None]]] = []
         self._sent_waiting = asyncio.Event()
@@ -505,6 +505,7 @@ class PostgresStore:
                         error.__cause__ = exc
                         done.set_exception(error)
             else:
+                self.sent_commits += 1
                 for *_, done in batch:
                     if not done.done():
                         done.set_result(None)
