@@ -79,7 +79,7 @@ class OptOutEvent:
     evidence: str = ""  # the raw request: the mail's Message-ID, the page hit, the call note
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # built per looked-up row: slots halve the cost
 class ConsentRecord:
     """The current state of one (sender, address), derived from its events.
 

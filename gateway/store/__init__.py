@@ -86,6 +86,7 @@ class ConsentStore(Protocol):
     """What the gateway and the CLI need from a consent store."""
 
     url: str  # for messages: where the store is (no password)
+    sent_commits: int  # transactions record_sent has committed (group commit shows as fewer)
 
     async def lookup(self, sender: str, addresses: Sequence[str]) -> dict[str, ConsentRecord]:
         """The current state for ``sender`` of each (normalised) address; absent ones left out."""
@@ -109,8 +110,9 @@ class ConsentStore(Protocol):
         """Every event of one sender, consents then opt-outs, oldest first, streamed."""
         ...
 
-    async def template(self, sender: str, template_id: str, version: int) -> ConsentTemplate | None:
-        ...
+    async def template(
+        self, sender: str, template_id: str, version: int
+    ) -> ConsentTemplate | None: ...
 
     async def measures_orders(self, sender: str) -> list[MeasuresOrder]: ...
 
