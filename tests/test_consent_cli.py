@@ -1,147 +1,422 @@
-"""``tokuden consent import|show`` as an operator runs it: a real process, a real config file."""
+"""``tokuden consent …`` as an operator runs it: a real process, a real config, both backends."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import pty
 import subprocess
 import sys
 import tomllib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from gateway.store import open_store
 from tests.conftest import DATA, ROOT, SHARED
 
 CASES = SHARED / "examples" / "cases.toml"
+CONSENT = DATA / "consent"
+JST = timezone(timedelta(hours=9))
 
 
-def tokuden(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def tokuden(*args: str, config: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TOKUDEN_CONFIG"}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "gateway", *args],
-        cwd=cwd,
+        [sys.executable, "-m", "gateway", "consent", *args, "--config", str(config)],
+        cwd=config.parent,
         env=env,
-        capture_output=True,
+        capture_output="stderr" not in kwargs,
         text=True,
         check=False,
+        **kwargs,
     )
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
+def config(tmp_path: Path, store_url: str) -> Path:
+    """The senders of cases.toml, plus a mail-order shop (特定商取引法, three years)."""
     path = tmp_path / "tokuden.toml"
-    path.write_text(f'[store]\nurl = "sqlite:{tmp_path / "db" / "consent.db"}"\n', "utf-8")
+    path.write_text(
+        f'[store]\nurl = "{store_url}"\n'
+        '[senders.ogiya]\nconsignor = "扇屋商店"\n'
+        "[senders.hikari]\n"
+        "[senders.minato]\n"
+        '[senders.tsuhan]\nretention = "mail_order"\n',
+        "utf-8",
+    )
     return path
 
 
-def consent_tables() -> list[dict[str, object]]:
-    with CASES.open("rb") as f:
-        tables: list[dict[str, object]] = tomllib.load(f)["consent"]
-    return tables
-
-
-def test_import_then_show(tmp_path: Path, config: Path) -> None:
-    done = tokuden("consent", "import", str(CASES), "--config", str(config), cwd=tmp_path)
-    assert (done.returncode, done.stderr) == (0, "")
-    store = f"sqlite:{tmp_path / 'db' / 'consent.db'}"
-    assert done.stdout == f"imported {len(consent_tables())} records into {store}\n"
-
-    shown = tokuden(
-        "consent", "show", "<yoshida@EXAMPLE.jp>", "--config", str(config), cwd=tmp_path
-    )
-    assert shown.returncode == 0
-    for table in consent_tables():
-        if table["address"] == "yoshida@example.jp":
-            assert f"sender {table['sender']}" in shown.stdout
-            assert str(table["method"]) in shown.stdout
-            assert str(table["obtained_at"]) in shown.stdout
-    assert "consent (C1)" in shown.stdout
-    assert shown.stdout.count("verdict       may receive advertising (C1:") == 2
-
-
-def test_show_cites_o1_for_an_opt_out(tmp_path: Path, config: Path) -> None:
-    tokuden("consent", "import", str(CASES), "--config", str(config), cwd=tmp_path)
-    shown = tokuden(
-        "consent",
-        "show",
-        "tanaka@example.jp",
-        "--sender",
-        "ogiya",
-        "--config",
-        str(config),
-        cwd=tmp_path,
-    )
-    assert shown.returncode == 0
-    assert "sender hikari" not in shown.stdout
-    assert "2026-11-20T21:04:00+09:00 via opt-out page" in shown.stdout
-    assert "may not receive advertising (O1:" in shown.stdout
-
-
-def test_show_json_cites_c4_for_a_published_refusal(tmp_path: Path, config: Path) -> None:
-    tokuden("consent", "import", str(CASES), "--config", str(config), cwd=tmp_path)
-    shown = tokuden(
-        "consent",
-        "show",
-        "info@refuse.example.co.jp",
-        "--json",
-        "--config",
-        str(config),
-        cwd=tmp_path,
-    )
-    assert shown.returncode == 0
-    (record,) = json.loads(shown.stdout)
-    assert record["basis"] == "published"
-    assert record["rule"] == "C4"
-    assert record["refusal_displayed"] is True
-    assert record["may_receive_advertising"] is False
-    assert record["reason"].startswith("C4:")
-
-
-def test_show_without_a_record_exits_1(tmp_path: Path, config: Path) -> None:
-    tokuden("consent", "import", str(CASES), "--config", str(config), cwd=tmp_path)
-    for args in (["suzuki@example.jp"], ["kimura@example.jp", "--sender", "minato"]):
-        shown = tokuden("consent", "show", *args, "--config", str(config), cwd=tmp_path)
-        assert shown.returncode == 1
-        assert "no consent record" in shown.stdout
-
-
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2
+    assert done.returncode == 2, done
     assert done.stderr.startswith("tokuden: ")
     assert done.stderr.count("\n") == 1, done.stderr
     return done.stderr
 
 
-def test_bad_address_exits_2(tmp_path: Path, config: Path) -> None:
-    done = tokuden("consent", "show", "yoshida.example.jp", "--config", str(config), cwd=tmp_path)
-    assert "'yoshida.example.jp' is not an e-mail address" in one_line_error(done)
+def show_json(address: str, config: Path) -> list[dict[str, Any]]:
+    done = tokuden("show", address, "--json", config=config)
+    assert done.returncode == 0, done
+    shown: list[dict[str, Any]] = json.loads(done.stdout)
+    return shown
 
 
-def test_bad_file_exits_2_naming_the_line_and_writes_nothing(tmp_path: Path, config: Path) -> None:
-    bad = DATA / "consent" / "bad_basis.csv"
-    done = tokuden("consent", "import", str(bad), "--config", str(config), cwd=tmp_path)
-    assert one_line_error(done).startswith(f"tokuden: {bad}:4: basis: unknown basis")
-    shown = tokuden("consent", "show", "yoshida@example.jp", "--config", str(config), cwd=tmp_path)
-    assert shown.returncode == 1
-
-
-def test_format_option(tmp_path: Path, config: Path) -> None:
-    listing = tmp_path / "list.txt"
-    listing.write_bytes((DATA / "consent" / "minimal.csv").read_bytes())
-    done = tokuden("consent", "import", str(listing), "--config", str(config), cwd=tmp_path)
-    assert "cannot tell the format" in one_line_error(done)
-    done = tokuden(
-        "consent", "import", str(listing), "--format", "csv", "--config", str(config), cwd=tmp_path
+def test_cases_toml_imports_and_shows_its_records(config: Path) -> None:
+    with CASES.open("rb") as f:
+        tables: list[dict[str, Any]] = tomllib.load(f)["consent"]
+    done = tokuden("import", str(CASES), config=config)
+    optouts = sum("opted_out_at" in t for t in tables)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith(
+        f"imported {len(tables)} rows ({len(tables)} consent events, {optouts} opt-out events)"
     )
-    assert done.returncode == 0
-    assert done.stdout.startswith("imported 1 records into ")
+    for t in tables:
+        (state,) = (s for s in show_json(t["address"], config) if s["sender"] == t["sender"])
+        (consent,) = (e for e in state["events"] if e["kind"] == "consent")
+        assert (consent["basis"], consent["method"], consent["evidence"]) == (
+            t["basis"],
+            t["method"],
+            t.get("evidence", ""),
+        )
+        assert datetime.fromisoformat(consent["obtained_at"]) == datetime.fromisoformat(
+            t["obtained_at"]
+        )
+        refused = t.get("refusal_displayed", False)
+        assert state["may_receive_advertising"] is ("opted_out_at" not in t and not refused)
+        if "opted_out_at" in t:
+            assert state["barred_by"] == "O1"
+            (optout,) = (e for e in state["events"] if e["kind"] == "optout")
+            assert optout["channel"] == t["optout_method"]
+        elif refused:
+            assert state["barred_by"] == "C4"
 
 
-def test_unusable_store_exits_2(tmp_path: Path) -> None:
+def test_show_text_gives_history_and_verdict_per_sender(config: Path) -> None:
+    tokuden("import", str(CASES), config=config)
+    shown = tokuden("show", "<tanaka@EXAMPLE.jp>", config=config)
+    assert shown.returncode == 0
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "tanaka@example.jp"
+    assert "  sender hikari: may not receive advertising (O1: the recipient asked to stop" in (
+        shown.stdout
+    )
+    assert "opt-out  all mail; channel: reply mail" in shown.stdout
+    assert "transaction (C3); method: internet service contract" in shown.stdout
+    only = tokuden("show", "tanaka@example.jp", "--sender", "ogiya", config=config)
+    assert "sender hikari" not in only.stdout
+    assert "paper form at the shop" in only.stdout
+
+
+def test_show_without_a_record_exits_1(config: Path) -> None:
+    tokuden("import", str(CASES), config=config)
+    for args in (["suzuki@example.jp"], ["kimura@example.jp", "--sender", "minato"]):
+        shown = tokuden("show", *args, config=config)
+        assert shown.returncode == 1
+        assert "nothing on record" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "first_fault"),
+    [
+        ("bad.csv", "bad.csv:3: sender: 'shop-b' is not a sender of the config"),
+        ("bad.jsonl", "bad.jsonl:2: not JSON"),
+        ("bad.toml", "bad.toml:consent[1].obtained_at: must be a date-time"),
+    ],
+)
+def test_a_bad_file_exits_2_naming_the_row_and_writes_nothing(
+    config: Path, name: str, first_fault: str
+) -> None:
+    done = tokuden("import", str(CONSENT / name), config=config)
+    assert one_line_error(done).startswith(f"tokuden: {CONSENT / name}:")
+    assert first_fault in done.stderr
+    stats = tokuden("stats", config=config)
+    assert stats.returncode == 1
+    assert stats.stdout.startswith("nothing on record in ")
+
+
+def test_skip_bad_reports_each_bad_row_imports_the_rest_and_exits_1(config: Path) -> None:
+    bad = CONSENT / "bad.csv"
+    done = tokuden("import", str(bad), "--skip-bad", config=config)
+    assert done.returncode == 1
+    reported = done.stderr.splitlines()
+    assert [line.split(":")[1] for line in reported] == [
+        "3",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+    ]
+    assert all(line.startswith(f"{bad}:") for line in reported)
+    assert "imported 3 rows (3 consent events, 0 opt-out events)" in done.stdout
+    assert done.stdout.endswith("; skipped 9 bad rows\n")
+    assert show_json("card@example.jp", config)[0]["events"][0]["evidence"] == (
+        "handed over at a trade fair,\nbooth 12"
+    )
+
+
+def test_template_export_reproduces_the_evidence_with_its_wording(
+    config: Path, tmp_path: Path
+) -> None:
+    wording = tmp_path / "form.txt"
+    wording.write_text("☑ 扇屋商店からのお得な情報をメールで受け取る\n", "utf-8")
+    for version in (1, 2):
+        done = tokuden(
+            "template", "add", "--sender", "ogiya", "--id", "checkout", str(wording),
+            "--channel", "web form", config=config,
+        )  # fmt: skip
+        assert (done.returncode, done.stdout) == (0, f"template checkout version {version}\n")
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "kind,sender,address,basis,obtained_at,template_id,template_version,"
+        "collected_by,opted_out_at,channel,evidence\n"
+        "consent,ogiya,yoshida@example.jp,consent,2026-04-01T10:15:00+09:00,checkout,2,"
+        "shop web site,,,\n"
+        "optout,ogiya,yoshida@example.jp,,,,,,2026-11-20T21:04:00+09:00,one-click,"
+        "POST /mail/stop 2026-11-20T21:04:00+09:00\n"
+        "consent,hikari,kimura@example.jp,transaction,2024-01-15T00:00:00+09:00,,,,,,"
+        "internet service contract\n",
+        "utf-8",
+    )
+    assert tokuden("import", str(listing), config=config).returncode == 0
+
+    out = tmp_path / "ogiya.csv"
+    done = tokuden("export", "--sender", "ogiya", "--output", str(out), config=config)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    with out.open(encoding="utf-8", newline="") as f:
+        consent, optout = csv.DictReader(f)
+    assert consent["kind"] == "consent"
+    assert (consent["address"], consent["basis"], consent["rule"]) == (
+        "yoshida@example.jp",
+        "consent",
+        "C1",
+    )
+    assert (consent["template_id"], consent["template_version"]) == ("checkout", "2")
+    assert consent["template_wording"] == wording.read_text("utf-8")
+    assert consent["template_channel"] == "web form"
+    assert (consent["consignor"], consent["collected_by"]) == ("扇屋商店", "shop web site")
+    assert optout["kind"] == "optout"
+    assert (optout["channel"], optout["scope"]) == ("one-click", "*")
+    assert optout["evidence"] == "POST /mail/stop 2026-11-20T21:04:00+09:00"
+    assert datetime.fromisoformat(optout["opted_out_at"]) == datetime(
+        2026, 11, 20, 21, 4, tzinfo=JST
+    )
+
+    jsonl = tokuden("export", "--sender", "ogiya", "--format", "jsonl", config=config)
+    assert jsonl.returncode == 0
+    records = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert [r["kind"] for r in records] == ["consent", "optout"]
+    assert records[0]["template_wording"] == wording.read_text("utf-8")
+    with io.StringIO(out.read_text("utf-8"), newline="") as f:
+        assert [r["kind"] for r in csv.DictReader(f)] == [r["kind"] for r in records]
+
+    nothing = tokuden("export", "--sender", "minato", "--output", str(out), config=config)
+    assert nothing.returncode == 1
+    assert out.exists()  # the earlier export is not replaced by an empty one
+
+
+def test_optout_then_show(config: Path) -> None:
+    tokuden("import", str(CONSENT / "good.csv"), config=config)
+    assert show_json("Sato@example.co.jp", config)[0]["may_receive_advertising"] is True
+    done = tokuden(
+        "optout", "Sato@EXAMPLE.co.jp", "--sender", "ogiya", "--channel", "phone",
+        "--evidence", "call 2026-12-01 10:02, 佐藤様", config=config,
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    assert done.stdout.startswith("Sato@example.co.jp opted out of all mail from ogiya at ")
+    (state,) = show_json("Sato@example.co.jp", config)
+    assert (state["may_receive_advertising"], state["barred_by"]) == (False, "O1")
+    assert state["events"][-1]["kind"] == "optout"
+    assert state["events"][-1]["evidence"] == "call 2026-12-01 10:02, 佐藤様"
+
+    topic = tokuden("optout", "yoshida@example.jp", "--sender", "ogiya", "--topic", "News",
+                    config=config)  # fmt: skip
+    assert topic.returncode == 0
+    (state,) = show_json("yoshida@example.jp", config)
+    assert state["may_receive_advertising"] is True  # a topic opt-out keeps the rest
+    assert state["optout_topics"] == ["news", "sale"]
+    text = tokuden("show", "yoshida@example.jp", config=config).stdout
+    assert "topics opted out   news, sale (O1)" in text
+
+
+def test_bad_input_exits_2_with_one_line(config: Path, tmp_path: Path) -> None:
+    for args, fault in [
+        (["show", "yoshida.example.jp"], "'yoshida.example.jp' is not an e-mail address"),
+        (["optout", "a@example.jp", "--sender", "shop-b"], "no sender profile 'shop-b'"),
+        (["optout", "a@example.jp", "--sender", "ogiya", "--topic", "a b"], "not a topic"),
+        (["purge", "--now", "2026-13-01"], "--now '2026-13-01': not an ISO-8601"),
+        (["purge", "--now", "2026-02-01T10:00"], "give the UTC offset"),
+        (["import", str(tmp_path / "none.csv")], "none.csv: cannot read: no such file"),
+        (["template", "add", "--sender", "ogiya", "--id", "x", str(tmp_path)], "cannot read"),
+    ]:
+        assert fault in one_line_error(tokuden(*args, config=config)), args
+
+
+def test_an_unusable_store_exits_2_naming_it(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
+    url = f"sqlite:{tmp_path / 'file' / 'consent.db'}"
     config = tmp_path / "tokuden.toml"
-    config.write_text(f'[store]\nurl = "sqlite:{tmp_path / "file" / "consent.db"}"\n', "utf-8")
-    done = tokuden("consent", "import", str(CASES), "--config", str(config), cwd=tmp_path)
-    assert "cannot create the directory" in one_line_error(done)
+    config.write_text(f'[store]\nurl = "{url}"\n[senders.ogiya]\n', "utf-8")
+    for args in (["import", str(CASES)], ["stats"], ["show", "a@example.jp"]):
+        assert f"tokuden: store {url}: " in one_line_error(tokuden(*args, config=config))
+
+
+async def test_purge_removes_exactly_the_records_past_keep_until(
+    config: Path, tmp_path: Path, store_url: str
+) -> None:
+    """K2 on dates written here: one month after mail stopped; a year when the sender mailed
+    within a year after a measures order; three years for a mail-order sender."""
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "kind,sender,address,basis,obtained_at,method,opted_out_at\n"
+        # ogiya: stopped 2026-01-10 12:00 → kept until 2026-02-10 12:00
+        "consent,ogiya,early@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
+        "optout,ogiya,early@example.jp,,,,2026-01-10T12:00:00+09:00\n"
+        # ogiya: stopped 2026-01-31 09:00 → 31 Jan + 1 month = 28 Feb 2026 09:00
+        "consent,ogiya,late@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
+        "optout,ogiya,late@example.jp,,,,2026-01-31T09:00:00+09:00\n"
+        # ogiya: still subscribed, never a candidate
+        "consent,ogiya,stays@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
+        # minato: measures order 2026-01-05, last ad 2026-03-01, opted out 2026-03-02 09:00
+        #   → one year: kept until 2027-03-02 09:00
+        "consent,minato,ordered@example.jp,transaction,2025-12-01T10:00:00+09:00,order,\n"
+        "optout,minato,ordered@example.jp,,,,2026-03-02T09:00:00+09:00\n"
+        # tsuhan (mail order): stopped 2026-01-10 12:00 → three years: 2029-01-10 12:00
+        "consent,tsuhan,shopper@example.jp,transaction,2025-05-01T10:00:00+09:00,order,\n"
+        "optout,tsuhan,shopper@example.jp,,,,2026-01-10T12:00:00+09:00\n",
+        "utf-8",
+    )
+    assert tokuden("import", str(listing), config=config).returncode == 0
+    order = tokuden("measures-order", "--sender", "minato", "--received", "2026-01-05",
+                    "--note", "総務省 措置命令", config=config)  # fmt: skip
+    assert order.returncode == 0
+    assert "received 2026-01-05T00:00:00+09:00" in order.stdout
+    store = await open_store(store_url)
+    try:
+        await store.record_sent(
+            "minato", ["ordered@example.jp"], datetime(2026, 3, 1, 10, tzinfo=JST)
+        )
+    finally:
+        await store.close()
+
+    keep = {
+        ("ogiya", "early@example.jp"): datetime(2026, 2, 10, 12, tzinfo=JST),
+        ("ogiya", "late@example.jp"): datetime(2026, 2, 28, 9, tzinfo=JST),
+        ("minato", "ordered@example.jp"): datetime(2027, 3, 2, 9, tzinfo=JST),
+        ("tsuhan", "shopper@example.jp"): datetime(2029, 1, 10, 12, tzinfo=JST),
+    }
+
+    def purge(now: datetime, *flags: str) -> dict[tuple[str, str], datetime]:
+        done = tokuden("purge", "--now", now.isoformat(), *flags, config=config)
+        assert done.returncode == 0, done
+        *lines, summary = done.stdout.splitlines()
+        removed = {}
+        for line in lines:
+            head, _, until = line.partition(", keep-until ")
+            sender, address = head.split(":")[0].split()[-2:]
+            removed[sender, address] = datetime.fromisoformat(until)
+        assert summary.endswith(f" of {len(lines)} addresses; opt-outs kept (O1)")
+        return removed
+
+    def past(now: datetime) -> dict[tuple[str, str], datetime]:
+        return {pair: until for pair, until in keep.items() if now > until}
+
+    for now in (datetime(2026, 2, 20, tzinfo=JST), datetime(2026, 2, 28, 9, tzinfo=JST)):
+        assert purge(now, "--dry-run") == past(now) == {k: keep[k] for k in list(keep)[:1]}
+    assert show_json("early@example.jp", config)[0]["basis"] == "notified"  # dry run
+
+    now = datetime(2026, 6, 1, tzinfo=JST)  # past both ogiya records, not the others
+    assert purge(now) == past(now) == {k: keep[k] for k in list(keep)[:2]}
+    assert purge(now) == {}  # gone
+    (state,) = show_json("early@example.jp", config)
+    assert [e["kind"] for e in state["events"]] == ["optout"]  # the opt-out is kept
+    assert (state["basis"], state["barred_by"]) == (None, "O1")
+    assert show_json("stays@example.jp", config)[0]["may_receive_advertising"] is True
+
+    now = datetime(2027, 3, 3, tzinfo=JST)  # past the measures-order year
+    assert purge(now) == {k: keep[k] for k in list(keep)[2:3]}
+    assert show_json("shopper@example.jp", config)[0]["events"][0]["kind"] == "consent"
+
+
+def test_stats_counts_per_sender(config: Path) -> None:
+    with CASES.open("rb") as f:
+        tables: list[dict[str, Any]] = tomllib.load(f)["consent"]
+    tokuden("import", str(CASES), config=config)
+    done = tokuden("stats", config=config)
+    assert done.returncode == 0
+    header, *rows = (line.split() for line in done.stdout.splitlines())
+    counts = {row[0]: dict(zip(header[1:], map(int, row[1:]), strict=True)) for row in rows}
+    assert set(counts) == {t["sender"] for t in tables}
+    for sender, got in counts.items():
+        mine = [t for t in tables if t["sender"] == sender]
+        assert got["consents"] == len(mine)
+        assert got["optouts"] == sum("opted_out_at" in t for t in mine)
+        assert got["addresses"] == len({t["address"] for t in mine})
+
+
+def test_progress_bar_on_a_terminal(config: Path) -> None:
+    controller, terminal = pty.openpty()
+    try:
+        done = tokuden("import", str(CONSENT / "good.jsonl"), config=config, stderr=terminal)
+        os.close(terminal)
+        terminal = -1
+        shown = os.read(controller, 4096).decode()
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+    assert done.returncode == 0
+    assert shown.startswith("\r[########################] 100% 5 rows, ")
+    assert shown.endswith(" rows/s\x1b[K\r\n")
+
+
+def test_a_large_csv_imports_with_bounded_memory(config: Path, tmp_path: Path) -> None:
+    """200,000 rows (the 1,000,000-row run is the benchmark's): the importer's peak RSS grows
+    by far less than the file, and stderr, not a terminal, gets a plain line per 100,000."""
+    rows = 200_000
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8") as f:
+        f.write("sender,address,basis,obtained_at,method,evidence,topics\n")
+        for i in range(rows):
+            f.write(
+                f"ogiya,user{i}@example.jp,consent,2026-04-01T10:15:00+09:00,web form,"
+                f'"checkbox ticked at checkout, order {i:08d}",news;sale\n'
+            )
+    small = tmp_path / "small.csv"
+    small.write_text("\n".join(big.read_text("utf-8").splitlines()[:11]) + "\n", "utf-8")
+
+    def peak_rss(path: Path) -> tuple[int, str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "TOKUDEN_CONFIG"}
+        env["PYTHONPATH"] = str(ROOT)
+        out, err = tmp_path / f"{path.stem}.out", tmp_path / f"{path.stem}.err"
+        with out.open("w") as o, err.open("w") as e:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "consent", "import", str(path),
+                 "--config", str(config)],
+                env=env, stdout=o, stderr=e,
+            )  # fmt: skip
+            _, status, usage = os.wait4(proc.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, err.read_text()
+        return usage.ru_maxrss * 1024, out.read_text(), err.read_text()  # Linux: KiB
+
+    base, _, _ = peak_rss(small)
+    peak, stdout, stderr = peak_rss(big)
+    assert stdout.startswith(f"imported {rows} rows ({rows} consent events, 0 opt-out events)")
+    lines = stderr.splitlines()
+    assert [line.rpartition("%")[2].split(" rows")[0].strip() for line in lines] == [
+        "100,000",
+        "200,000",
+    ]
+    assert lines[0].startswith(f"{big}: [")  # a bar: how much of the file is read
+    assert lines[1].startswith(f"{big}: [########################] 100% ")
+    assert big.stat().st_size > 24 * 2**20
+    assert peak - base < 150 * 2**20, f"peak RSS grew by {(peak - base) / 2**20:.0f} MiB"

@@ -235,17 +235,22 @@ class _Progress:
         self.drawn_at = 0.0
         self.next_line = self.PLAIN_EVERY
         self.on_screen = False
+        self.rows = 0
 
     def update(self, result: ImportResult) -> None:
         rows = result.rows + result.skipped
         now = time.monotonic()
+        self.rows = rows
         if self.tty and now - self.drawn_at >= self.REDRAW:
-            self.stream.write(f"\r{self.text(rows, now)}\x1b[K")
-            self.stream.flush()
-            self.drawn_at, self.on_screen = now, True
+            self.draw(now)
         elif not self.tty and rows >= self.next_line:
             print(f"{self.source.path}: {self.text(rows, now)}", file=self.stream, flush=True)
             self.next_line = (rows // self.PLAIN_EVERY + 1) * self.PLAIN_EVERY
+
+    def draw(self, now: float) -> None:
+        self.stream.write(f"\r{self.text(self.rows, now)}\x1b[K")
+        self.stream.flush()
+        self.drawn_at, self.on_screen = now, True
 
     def text(self, rows: int, now: float) -> str:
         rate = rows / max(now - self.started, 1e-6)
@@ -264,6 +269,9 @@ class _Progress:
         print(text, file=self.stream, flush=True)
 
     def close(self) -> None:
+        """The bar's last state stays on screen, on a line of its own."""
+        if self.tty and self.rows:
+            self.draw(time.monotonic())
         if self.on_screen:
             self.stream.write("\n")
             self.stream.flush()

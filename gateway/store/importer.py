@@ -127,7 +127,9 @@ class RowSource:
             return None
 
     def position(self) -> int:
-        return self._file.buffer.tell() if self._file is not None else 0
+        if self._file is None:
+            return 0
+        return self._file.buffer.tell() if not self._file.closed else self.size or 0
 
     def __iter__(self) -> Iterator[Row | BadRow]:
         readers = {"csv": self._csv, "jsonl": self._jsonl, "toml": self._toml}
