@@ -656,7 +656,7 @@ def _errors(url: str, what: str) -> Iterator[None]:
     try:
         yield
     except psycopg.Error as exc:
-        detail = str(exc).strip() or type(exc).__name__
+        detail = " ".join(str(exc).split()) or type(exc).__name__  # libpq's lines, one log line
         raise StoreError(f"{url}: {what}: {detail}") from exc
 
 
