@@ -284,6 +284,9 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
         # ogiya: stopped 2026-01-31 09:00 → 31 Jan + 1 month = 28 Feb 2026 09:00
         "consent,ogiya,late@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
         "optout,ogiya,late@example.jp,,,,2026-01-31T09:00:00+09:00\n"
+        # ogiya: stopped 2026-03-31 05:00 in Japan (30 March in UTC) → 2026-04-30 05:00
+        "consent,ogiya,march@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
+        "optout,ogiya,march@example.jp,,,,2026-03-31T05:00:00+09:00\n"
         # ogiya: still subscribed, never a candidate
         "consent,ogiya,stays@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
         # minato: measures order 2026-01-05, last ad 2026-03-01, opted out 2026-03-02 09:00
@@ -311,6 +314,7 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
     keep = {
         ("ogiya", "early@example.jp"): datetime(2026, 2, 10, 12, tzinfo=JST),
         ("ogiya", "late@example.jp"): datetime(2026, 2, 28, 9, tzinfo=JST),
+        ("ogiya", "march@example.jp"): datetime(2026, 4, 30, 5, tzinfo=JST),
         ("minato", "ordered@example.jp"): datetime(2027, 3, 2, 9, tzinfo=JST),
         ("tsuhan", "shopper@example.jp"): datetime(2029, 1, 10, 12, tzinfo=JST),
     }
@@ -327,23 +331,29 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
         assert summary.endswith(f" of {len(lines)} addresses; opt-outs kept (O1)")
         return removed
 
+    removed: set[tuple[str, str]] = set()
+
     def past(now: datetime) -> dict[tuple[str, str], datetime]:
-        return {pair: until for pair, until in keep.items() if now > until}
+        """What K2 lets go at ``now`` of what is still there."""
+        return {p: until for p, until in keep.items() if now > until and p not in removed}
 
     for now in (datetime(2026, 2, 20, tzinfo=JST), datetime(2026, 2, 28, 9, tzinfo=JST)):
-        assert purge(now, "--dry-run") == past(now) == {k: keep[k] for k in list(keep)[:1]}
+        assert purge(now, "--dry-run") == past(now)
+        assert set(past(now)) == {("ogiya", "early@example.jp")}
     assert show_json("early@example.jp", config)[0]["basis"] == "notified"  # dry run
 
-    now = datetime(2026, 6, 1, tzinfo=JST)  # past both ogiya records, not the others
-    assert purge(now) == past(now) == {k: keep[k] for k in list(keep)[:2]}
-    assert purge(now) == {}  # gone
+    for now in (
+        datetime(2026, 4, 30, 12, tzinfo=JST),  # early, late, and march on Japanese days
+        datetime(2026, 6, 1, tzinfo=JST),  # nothing more: minato's year, tsuhan's three
+        datetime(2027, 3, 3, tzinfo=JST),  # past the measures-order year
+    ):
+        assert purge(now) == past(now)
+        removed |= set(past(now))
+    assert removed == set(keep) - {("tsuhan", "shopper@example.jp")}
     (state,) = show_json("early@example.jp", config)
     assert [e["kind"] for e in state["events"]] == ["optout"]  # the opt-out is kept
     assert (state["basis"], state["barred_by"]) == (None, "O1")
     assert show_json("stays@example.jp", config)[0]["may_receive_advertising"] is True
-
-    now = datetime(2027, 3, 3, tzinfo=JST)  # past the measures-order year
-    assert purge(now) == {k: keep[k] for k in list(keep)[2:3]}
     assert show_json("shopper@example.jp", config)[0]["events"][0]["kind"] == "consent"
 
 

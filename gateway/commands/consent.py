@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
@@ -391,7 +392,7 @@ def _event_record(
     if isinstance(event, OptOutEvent):
         record.update(
             kind="optout",
-            opted_out_at=event.opted_out_at.isoformat(),
+            opted_out_at=_iso(event.opted_out_at),
             scope=event.scope,
             channel=event.channel,
         )
@@ -401,7 +402,7 @@ def _event_record(
         consignor=event.consignor,
         basis=event.basis.value,
         rule=event.basis.rule,
-        obtained_at=event.obtained_at.isoformat(),
+        obtained_at=_iso(event.obtained_at),
         method=event.method,
         topics=list(event.topics),
         refusal_displayed=event.refusal_displayed,
@@ -429,7 +430,8 @@ def _csv_value(value: object) -> str:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    """In Japan time, whatever offset the backend returns: the law's days are Japanese days."""
+    return moment.astimezone(JST).isoformat() if moment is not None else None
 
 
 # show
@@ -564,7 +566,9 @@ def run_optout(args: argparse.Namespace) -> int:
         async with store.writer() as writer:
             await writer.add_optouts([event])
         what = "all mail" if scope == ALL_TOPICS else f"topic {scope}"
-        print(f"{address} opted out of {what} from {profile.name} at {event.opted_out_at} (O1)")
+        print(
+            f"{address} opted out of {what} from {profile.name} at {_iso(event.opted_out_at)} (O1)"
+        )
         return EXIT_OK
 
     return _with_store(cfg, work)
@@ -581,8 +585,8 @@ def run_order(args: argparse.Namespace) -> int:
         async with store.writer() as writer:
             await writer.add_measures_order(order)
         print(
-            f"measures order of {order.sender} received {order.received_at.isoformat()}: "
-            f"records of mail sent until {add_months(order.received_at, 12).isoformat()} "
+            f"measures order of {order.sender} received {_iso(order.received_at)}: "
+            f"records of mail sent until {_iso(add_months(order.received_at, 12))} "
             "are kept one year after mail stops (K2)"
         )
         return EXIT_OK
@@ -615,7 +619,9 @@ def run_purge(args: argparse.Namespace) -> int:
             if profile.name not in orders:
                 orders[profile.name] = await store.measures_orders(profile.name)
             until = keep_until(
-                candidate, orders[profile.name], mail_order=profile.retention == "mail_order"
+                _in_japan(candidate),
+                orders[profile.name],
+                mail_order=profile.retention == "mail_order",
             )
             if now > until:
                 due.append((candidate, until))
@@ -625,7 +631,7 @@ def run_purge(args: argparse.Namespace) -> int:
         for candidate, until in due:
             print(
                 f"{verb} {candidate.sender} {candidate.address}: "
-                f"{candidate.consent_events} consent events, keep-until {until.isoformat()}"
+                f"{candidate.consent_events} consent events, keep-until {_iso(until)}"
             )
         for sender in sorted(unknown):
             print(f"kept {sender}: not a sender of the config, its retention is unknown")
@@ -634,6 +640,15 @@ def run_purge(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return _with_store(cfg, work)
+
+
+def _in_japan(candidate: PurgeCandidate) -> PurgeCandidate:
+    """K2's month is counted on Japanese days: a backend's UTC times would move the end of
+    the month by a day (31 March 05:00 JST is 30 March in UTC, whose month ends 30 April)."""
+    last_sent = candidate.last_sent_at.astimezone(JST) if candidate.last_sent_at else None
+    return replace(
+        candidate, opted_out_at=candidate.opted_out_at.astimezone(JST), last_sent_at=last_sent
+    )
 
 
 def _pair(candidate: PurgeCandidate) -> tuple[str, str]:
