@@ -269,6 +269,10 @@ _STATS = {
 }
 
 
+# A record_sent call waiting for its batch: sender, addresses, when, and its future.
+_SentRequest = tuple[str, Sequence[str], datetime, asyncio.Future[None]]
+
+
 @dataclass(frozen=True)
 class _Settings:
     """What a store URL says: libpq's part, the pool's part, and a printable form."""
@@ -318,7 +322,7 @@ class PostgresStore:
         self.url = settings.url
         self.sent_commits = 0  # transactions record_sent has committed (group commit)
         self._pool = pool
-        self._sent: list[tuple[str, Sequence[str], datetime, asyncio.Future[None]]] = []
+        self._sent: list[_SentRequest] = []
         self._sent_waiting = asyncio.Event()
         self._closing = False
         self._sent_writer = asyncio.create_task(self._write_sent(), name=f"last-sent {self.url}")
@@ -473,42 +477,51 @@ class PostgresStore:
         await self._pool.close()
 
     async def _write_sent(self) -> None:
-        """The group commit: every call queued meanwhile lands in one statement."""
-        while True:
-            await self._sent_waiting.wait()
-            self._sent_waiting.clear()
-            batch, self._sent = self._sent, []
-            if not batch:
-                if self._closing:
-                    return
-                continue
-            try:
-                latest: dict[tuple[str, str], datetime] = {}
-                for sender, addresses, when, _ in batch:
-                    for address in addresses:
-                        key = (sender, address)
-                        latest[key] = max(when, latest.get(key, when))
-                async with self._connection("cannot record sent mail") as conn:
-                    await conn.execute(
-                        _RECORD_SENT,
-                        (
-                            [sender for sender, _ in latest],
-                            [address for _, address in latest],
-                            list(latest.values()),
-                        ),
-                    )
-            except Exception as exc:
-                message = str(exc) if isinstance(exc, StoreError) else f"{self.url}: {exc!r}"
-                for *_, done in batch:
-                    if not done.done():
-                        error = StoreError(message)  # one per waiter: each gets its traceback
-                        error.__cause__ = exc
-                        done.set_exception(error)
-            else:
-                self.sent_commits += 1
-                for *_, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+        """The group commit: the calls queued while one batch commits make the next batch."""
+        batch: list[_SentRequest] = []
+        try:
+            while not (self._closing and not self._sent):
+                await self._sent_waiting.wait()
+                self._sent_waiting.clear()
+                batch, self._sent = self._sent, []
+                if batch:
+                    await self._commit_sent(batch)
+        except BaseException as exc:  # cancelled: no caller may be left waiting for ever
+            self._closing = True
+            self._fail_sent([*batch, *self._sent], exc)
+            raise
+
+    async def _commit_sent(self, batch: list[_SentRequest]) -> None:
+        latest: dict[tuple[str, str], datetime] = {}
+        for sender, addresses, when, _ in batch:
+            for address in addresses:
+                key = (sender, address)
+                latest[key] = max(when, latest.get(key, when))
+        try:
+            async with self._connection("cannot record sent mail") as conn:
+                await conn.execute(
+                    _RECORD_SENT,
+                    (
+                        [sender for sender, _ in latest],
+                        [address for _, address in latest],
+                        list(latest.values()),
+                    ),
+                )
+        except Exception as exc:
+            self._fail_sent(batch, exc)
+            return
+        self.sent_commits += 1
+        for *_, done in batch:
+            if not done.done():
+                done.set_result(None)
+
+    def _fail_sent(self, batch: list[_SentRequest], exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, StoreError) else f"{self.url}: {exc!r}"
+        for *_, done in batch:
+            if not done.done():
+                error = StoreError(message)  # one per waiter: each gets its own traceback
+                error.__cause__ = exc
+                done.set_exception(error)
 
     @asynccontextmanager
     async def _connection(self, what: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:

@@ -215,6 +215,23 @@ async def _until_waiting_for_a_lock(application_name: str) -> None:
     pytest.fail(f"{application_name} never waited for the lock")
 
 
+# -- last-sent group commit --------------------------------------------------------------
+
+
+async def test_closing_commits_the_last_sent_rows_already_queued(pg_schema: str) -> None:
+    """A gateway shutting down still makes durable what its callers were promised."""
+    store = await PostgresStore.open(url(pg_schema))
+    async with asyncio.timeout(10):
+        await asyncio.gather(
+            *(store.record_sent("ogiya", [f"user{i}@example.jp"], WHEN) for i in range(10)),
+            store.close(),
+        )
+    assert sql(f"SELECT count(*) FROM {pg_schema}.last_sent") == [(10,)]
+    assert store.sent_commits == 1
+    with pytest.raises(StoreError, match="closed"):
+        await store.record_sent("ogiya", ["late@example.jp"], WHEN)
+
+
 # -- the pool ---------------------------------------------------------------------------
 
 
