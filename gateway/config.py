@@ -261,8 +261,10 @@ class _Reader:
     def store(self, data: Mapping[str, Any]) -> StoreConfig:
         t = self.table(data, "store", {"url"})
         url = self.get(t, "store.url", str, StoreConfig().url)
+        if url.startswith(("postgresql://", "postgres://")):
+            return StoreConfig(url)
         if not url.startswith("sqlite:") or not url[len("sqlite:") :]:
-            raise self.fail("store.url", f"{url!r}: use sqlite:PATH")
+            raise self.fail("store.url", f"{url!r}: use sqlite:PATH or postgresql://host/db")
         return StoreConfig(f"sqlite:{self.path(url[len('sqlite:') :])}")
 
     def log(self, data: Mapping[str, Any]) -> LogConfig:

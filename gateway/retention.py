@@ -6,15 +6,19 @@ senders that also fall under the Act on Specified Commercial Transactions
 (特定商取引法, mail-order: ``senders.NAME.retention = "mail_order"``).
 Mail to an address stops when the recipient opts out of everything; the day it
 stopped is the later of the opt-out and the last advertising mail relayed.
+Months are counted on Japanese calendar days (JST): a store's UTC times would
+move a month end by a day (31 March 05:00 JST is 30 March in UTC).
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from gateway.store import MeasuresOrder, PurgeCandidate
+
+JST = timezone(timedelta(hours=9), "JST")
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -28,7 +32,9 @@ def add_months(moment: datetime, months: int) -> datetime:
 def keep_until(
     candidate: PurgeCandidate, orders: Sequence[MeasuresOrder], mail_order: bool = False
 ) -> datetime:
+    """The moment (JST) until which the consent record of ``candidate`` must be kept."""
     stopped = max(t for t in (candidate.opted_out_at, candidate.last_sent_at) if t is not None)
+    stopped = stopped.astimezone(JST)
     if mail_order:
         return add_months(stopped, 36)
     sent = candidate.last_sent_at

@@ -88,7 +88,10 @@ def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> 
             "t.toml: relay.next_hop: 'smtp://host' is not smtp://host:port",
         ),
         ("[relay]\non_partial_block = 'drop'\n", "t.toml: relay.on_partial_block: 'drop': must be"),
-        ("[store]\nurl = 'mysql://x'\n", "t.toml: store.url: 'mysql://x': use sqlite:PATH"),
+        (
+            "[store]\nurl = 'mysql://x'\n",
+            "t.toml: store.url: 'mysql://x': use sqlite:PATH or postgresql://host/db",
+        ),
         ("[senders.a]\nmode = 'block'\n", "t.toml: senders.a.mode: 'block': must be enforce"),
         ("[senders.a]\nname = ['x']\n", "t.toml: senders.a.name: unknown key"),
         ("[senders.a]\nnames = 'x'\n", "t.toml: senders.a.names: must be an array, not str"),

@@ -54,3 +54,9 @@ def test_one_year_when_sending_within_a_year_after_a_measures_order() -> None:
 def test_three_years_for_mail_order_senders() -> None:
     c = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-01T09:00:00")
     assert keep_until(c, [], mail_order=True) == at("2029-05-10T09:00:00")
+
+
+def test_months_are_counted_on_japanese_days() -> None:
+    """31 March 05:00 JST is 30 March in UTC; one month after the Japanese day is 30 April."""
+    c = candidate(opted_out="2026-03-30T20:00:00", last_sent=None)  # 2026-03-31 05:00 JST
+    assert keep_until(c, []) == datetime.fromisoformat("2026-04-30T05:00:00+09:00")

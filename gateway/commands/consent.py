@@ -16,8 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
@@ -34,7 +33,7 @@ from gateway.consent import (
     OptOutEvent,
 )
 from gateway.profile import SenderProfile
-from gateway.retention import add_months, keep_until
+from gateway.retention import JST, add_months, keep_until
 from gateway.store import (
     ConsentStore,
     ExportRow,
@@ -56,7 +55,6 @@ from gateway.topic import valid_topic
 EXIT_OK = 0
 EXIT_NOTHING = 1  # nothing on record, or bad rows skipped
 EXIT_USAGE = 2
-JST = timezone(timedelta(hours=9), "JST")  # a bare date on the command line is a Japanese day
 OPERATOR_CHANNEL = "operator"  # an opt-out typed in by an operator, unless --channel says how
 
 
@@ -619,7 +617,7 @@ def run_purge(args: argparse.Namespace) -> int:
             if profile.name not in orders:
                 orders[profile.name] = await store.measures_orders(profile.name)
             until = keep_until(
-                _in_japan(candidate),
+                candidate,
                 orders[profile.name],
                 mail_order=profile.retention == "mail_order",
             )
@@ -640,15 +638,6 @@ def run_purge(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return _with_store(cfg, work)
-
-
-def _in_japan(candidate: PurgeCandidate) -> PurgeCandidate:
-    """K2's month is counted on Japanese days: a backend's UTC times would move the end of
-    the month by a day (31 March 05:00 JST is 30 March in UTC, whose month ends 30 April)."""
-    last_sent = candidate.last_sent_at.astimezone(JST) if candidate.last_sent_at else None
-    return replace(
-        candidate, opted_out_at=candidate.opted_out_at.astimezone(JST), last_sent_at=last_sent
-    )
 
 
 def _pair(candidate: PurgeCandidate) -> tuple[str, str]:
