@@ -31,6 +31,7 @@ import platform
 import random
 import secrets
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -941,7 +942,15 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return asyncio.run(main_async(arguments(argv)))
+    args = arguments(argv)
+    # SIGTERM (timeout, kill) as Ctrl-C: asyncio.run then cancels the run and the
+    # cleanups (temp folder, PostgreSQL schema) still happen.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return asyncio.run(main_async(args))
+    except KeyboardInterrupt:
+        print("store_bench: interrupted, cleaned up", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
