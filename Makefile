@@ -2,12 +2,13 @@
 #   make serve   set up a virtualenv and run the gateway on its embedded default
 #   make test    set up everything the tests need and run lint, types and the suite
 # and: make install (the virtualenv only), make peers (the test peers),
-#      make display-report (display rules against the labelled set), make clean.
+#      make display-report (display rules against the labelled set),
+#      make bench-store (the consent store's speed), make clean.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install serve test lint peers display-report clean
+.PHONY: install serve test lint peers display-report bench-store clean
 
 $(BIN)/tokuden: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,10 @@ test: $(VENV)/.test-deps peers lint
 # Per-rule precision and recall of the display policy on tests/data/display/.
 display-report: $(BIN)/tokuden
 	$(BIN)/python scripts/display_report.py $(ARGS)
+
+# The consent store with 1,000,000 records on SQLite and PostgreSQL (benchmarks/README.md).
+bench-store: $(BIN)/tokuden peers
+	$(BIN)/python benchmarks/store_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

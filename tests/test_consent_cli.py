@@ -7,6 +7,7 @@ import io
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
 import tomllib
@@ -430,3 +431,29 @@ def test_a_large_csv_imports_with_bounded_memory(config: Path, tmp_path: Path) -
     assert lines[1].startswith(f"{big}: [########################] 100% ")
     assert big.stat().st_size > 24 * 2**20
     assert peak - base < 150 * 2**20, f"peak RSS grew by {(peak - base) / 2**20:.0f} MiB"
+
+
+def test_an_interrupted_import_writes_nothing_and_exits_cleanly(
+    config: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C mid-import: the one transaction rolls back, the process exits 130, no crash."""
+    big = tmp_path / "interrupted.csv"
+    with big.open("w", encoding="utf-8") as f:
+        f.write("sender,address,basis,obtained_at,method\n")
+        for i in range(400_000):
+            f.write(f"ogiya,user{i}@example.jp,consent,2026-04-01T10:15:00+09:00,web form\n")
+    env = {k: v for k, v in os.environ.items() if k != "TOKUDEN_CONFIG"}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "consent", "import", str(big), "--config", str(config)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the progress line at 100,000 rows: mid-import
+    assert "100,000 rows" in first, first
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    stats = tokuden("stats", config=config)
+    assert "ogiya" not in stats.stdout, stats.stdout

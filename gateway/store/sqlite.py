@@ -329,7 +329,7 @@ class SqliteStore:
                 read = _connect(path, busy_timeout)
                 opened.append(read)
                 read.execute("PRAGMA journal_mode = WAL")
-                await asyncio.to_thread(_migrate, read, path)
+                await _to_thread_to_the_end(_migrate, read, path)
                 sent = _connect(path, busy_timeout)
                 opened.append(sent)
         except BaseException:
@@ -368,7 +368,7 @@ class SqliteStore:
             batch, self._queue = self._queue, []
             rows = [row for rows, _ in batch for row in rows]
             try:
-                await asyncio.to_thread(self._commit_sent, rows)
+                await _to_thread_to_the_end(self._commit_sent, rows)
             except BaseException as exc:
                 if not isinstance(exc, Exception):  # cancelled: nobody would flush the rest
                     batch, self._queue = batch + self._queue, []
@@ -580,7 +580,19 @@ class _Writer:
 async def _on_thread(path: Path, what: str, work: Callable[..., T], *args: Any) -> T:
     """Run ``work`` on a worker thread, SQLite and OS errors becoming StoreError."""
     with _errors(path, what):
-        return await asyncio.to_thread(work, *args)
+        return await _to_thread_to_the_end(work, *args)
+
+
+async def _to_thread_to_the_end(work: Callable[..., T], *args: Any) -> T:
+    """``asyncio.to_thread``, but a cancelled caller (Ctrl-C during an import) still waits
+    for the thread: rolling back or closing a connection a thread is using crashes the
+    process (SQLITE_MISUSE, or a segmentation fault)."""
+    job = asyncio.ensure_future(asyncio.to_thread(work, *args))
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        await asyncio.wait([job])
+        raise
 
 
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
