@@ -30,8 +30,8 @@ peers:
 	sh tests/start-postgres.sh
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check gateway policies tests scripts
-	$(BIN)/ruff format --check gateway policies tests scripts
+	$(BIN)/ruff check gateway policies tests scripts benchmarks
+	$(BIN)/ruff format --check gateway policies tests scripts benchmarks
 	$(BIN)/mypy
 
 test: $(VENV)/.test-deps peers lint

@@ -342,7 +342,7 @@ class PostgresStore:
                 max_size=settings.max_size,
                 timeout=settings.timeout,
                 configure=_configure,
-                check=AsyncConnectionPool.check_connection,
+
                 name=settings.url,
                 open=False,
             )
