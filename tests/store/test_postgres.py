@@ -65,7 +65,8 @@ def silent_port() -> Iterator[int]:
 
 
 class Cable:
-    """A TCP relay to the test server; ``cut()`` drops it like a failed network or server."""
+    """A TCP relay to the test server. ``drop()`` resets the connections open through it,
+    as a server restart does; ``cut()`` also stops relaying, as a server that stays down."""
 
     def __init__(self) -> None:
         self._server: asyncio.Server | None = None
@@ -76,11 +77,17 @@ class Cable:
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
+    async def drop(self) -> None:
+        ends, self._ends = self._ends, []
+        for end in ends:
+            end.transport.abort()
+        for end in ends:
+            await end.wait_closed()
+
     async def cut(self) -> None:
         assert self._server is not None
         self._server.close()
-        for end in self._ends:
-            end.transport.abort()
+        await self.drop()
         await self._server.wait_closed()
 
     async def _relay(
@@ -255,6 +262,26 @@ async def test_the_pool_reuses_its_connections(pg_schema: str) -> None:
         after = sql(sessions, app)
     assert 1 <= len(after) <= 2
     assert set(before) <= set(after)
+
+
+async def test_a_server_restart_costs_no_failed_call(pg_schema: str) -> None:
+    """The connections the pool holds die with the server; the next calls get new ones
+    instead of a StoreError (and the gateway's 451)."""
+    cable = Cable()
+    port = await cable.start()
+    async with opened(url_at(port, pg_schema, pool_max_size=2)) as store:
+        await add(store, consent("a@example.jp"))
+        await store.record_sent("ogiya", ["a@example.jp"], WHEN)
+        await cable.drop()
+        assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].last_sent_at == WHEN
+        await cable.drop()
+        await store.record_sent("ogiya", ["a@example.jp"], WHEN.replace(day=2))
+        await cable.drop()
+        await add(store, consent("b@example.jp"))
+        found = await store.lookup("ogiya", ["a@example.jp", "b@example.jp"])
+    assert found["a@example.jp"].last_sent_at == WHEN.replace(day=2)
+    assert "b@example.jp" in found
+    await cable.cut()
 
 
 def test_pool_settings_come_from_the_url_and_the_password_is_never_shown() -> None:
