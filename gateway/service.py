@@ -7,6 +7,7 @@ way is a 4xx so that the client keeps the message and retries.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -224,13 +225,25 @@ class Gateway:
             return reply
         if evaluation.fixes:
             trace.record["fixes"] = list(evaluation.fixes)
-        if decision.classification.category is not Category.NON_ADVERTISING:
-            # K2's clock: durable before the relay, so a 250 never outruns the record.
-            try:
-                await self.store.record_sent(profile.name, decision.relayed, datetime.now(UTC))
-            except StoreError as exc:
-                return self._temporary(trace, session, mail_from, rcpts, exc, stage="record")
-        reply = await self._relay(trace, decision, mail_from, evaluation.message.raw)
+        if decision.classification.category is Category.NON_ADVERTISING:
+            reply = await self._relay(trace, decision, mail_from, evaluation.message.raw)
+            self._log(trace, session, mail_from, rcpts, reply)
+            return reply
+        # K2's clock: the last-sent record is written (group-committed) while the next hop
+        # takes the mail, and must be durable before the 250; if it fails, 451.
+        record = asyncio.ensure_future(
+            self.store.record_sent(profile.name, decision.relayed, datetime.now(UTC))
+        )
+        try:
+            reply = await self._relay(trace, decision, mail_from, evaluation.message.raw)
+        finally:
+            await asyncio.wait([record])
+        error = record.exception()
+        if error is not None:
+            if reply.code == 250:
+                trace.record["next_hop_accepted"] = True  # the client's retry may duplicate
+            failure = error if isinstance(error, Exception) else StoreError(repr(error))
+            return self._temporary(trace, session, mail_from, rcpts, failure, stage="record")
         self._log(trace, session, mail_from, rcpts, reply)
         return reply
 

@@ -467,3 +467,24 @@ async def test_each_relayed_ad_records_when_it_was_sent(tmp_path: Path, consent_
         await store.close()
     assert record.last_sent_at is not None
     assert before <= record.last_sent_at <= after
+
+
+async def test_a_last_sent_record_that_cannot_be_written_gives_451(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    """Another writer holds the store (a long import): lookups work, the K2 record cannot be
+    made durable within the busy timeout, so the client is told to retry (never a bare 250)."""
+    db = tmp_path / "locked.db"
+    db.write_bytes(consent_db.read_bytes())
+    async with gateway(tmp_path, db) as gw:
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            t = await send_compliant_ad(gw)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert t.data == (451, "4.3.0 Temporary failure while checking the message, try again later")
+    [line] = gw.log_lines()
+    assert line["stage"] == "record"
+    assert line["next_hop_accepted"] is True
