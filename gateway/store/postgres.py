@@ -373,10 +373,8 @@ class PostgresStore:
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[_Writer]:
-        async with self._connection("cannot write") as conn:
-            with _errors(self.url, "cannot write"):
-                async with conn.transaction():
-                    yield _Writer(conn, self.url)
+        async with self._connection("cannot write") as conn, conn.transaction():
+            yield _Writer(conn, self.url)
 
     async def history(self, address: str) -> AddressHistory:
         async with self._snapshot("cannot read the history") as conn:
