@@ -68,6 +68,19 @@ class StoreStats:
     senders: dict[str, dict[str, int]]  # sender → {"addresses", "consents", "optouts", ...}
 
 
+# StoreStats per sender, in SQL both backends speak.
+STATS_QUERIES = {
+    "addresses": "SELECT sender, count(*) FROM consent_state GROUP BY sender",
+    "consents": "SELECT sender, count(*) FROM consent_events GROUP BY sender",
+    "optouts": "SELECT sender, count(*) FROM optout_events GROUP BY sender",
+    "opted_out": "SELECT sender, count(*) FROM consent_state"
+    " WHERE opted_out_at IS NOT NULL GROUP BY sender",
+    "last_sent": "SELECT sender, count(*) FROM last_sent GROUP BY sender",
+    "templates": "SELECT sender, count(*) FROM consent_templates GROUP BY sender",
+    "measures_orders": "SELECT sender, count(*) FROM measures_orders GROUP BY sender",
+}
+
+
 class StoreWriter(Protocol):
     """One transaction: everything written through it lands together or not at all."""
 

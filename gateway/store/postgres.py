@@ -40,6 +40,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
 from gateway.store import (
+    STATS_QUERIES,
     AddressHistory,
     ExportRow,
     MeasuresOrder,
@@ -258,17 +259,6 @@ _PURGE = f"""
     WHERE e.sender = stopped.sender AND e.address = stopped.address
 """
 
-_STATS = {
-    "addresses": "SELECT sender, count(*) FROM consent_state GROUP BY sender",
-    "consents": "SELECT sender, count(*) FROM consent_events GROUP BY sender",
-    "optouts": "SELECT sender, count(*) FROM optout_events GROUP BY sender",
-    "opted_out": "SELECT sender, count(*) FROM consent_state"
-    " WHERE opted_out_at IS NOT NULL GROUP BY sender",
-    "last_sent": "SELECT sender, count(*) FROM last_sent GROUP BY sender",
-    "templates": "SELECT sender, count(*) FROM consent_templates GROUP BY sender",
-    "measures_orders": "SELECT sender, count(*) FROM measures_orders GROUP BY sender",
-}
-
 
 # A record_sent call waiting for its batch: sender, addresses, when, and its future.
 _SentRequest = tuple[str, Sequence[str], datetime, asyncio.Future[None]]
@@ -461,10 +451,10 @@ class PostgresStore:
     async def stats(self) -> StoreStats:
         senders: dict[str, dict[str, int]] = {}
         async with self._snapshot("cannot count") as conn:
-            for key, sql in _STATS.items():
+            for key, sql in STATS_QUERIES.items():
                 cur = await conn.execute(sql)
                 for sender, count in await cur.fetchall():
-                    senders.setdefault(sender, dict.fromkeys(_STATS, 0))[key] = count
+                    senders.setdefault(sender, dict.fromkeys(STATS_QUERIES, 0))[key] = count
         return StoreStats(senders)
 
     async def close(self) -> None:

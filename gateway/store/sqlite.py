@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 
 from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
 from gateway.store import (
+    STATS_QUERIES,
     AddressHistory,
     ExportRow,
     MeasuresOrder,
@@ -287,16 +288,6 @@ _PURGE_STATE = """
         refusal_displayed = 0, topics = NULL
     WHERE sender = ? AND address = ? AND opted_out_at IS NOT NULL
 """
-_STATS = {
-    "addresses": "SELECT sender, count(*) FROM consent_state GROUP BY sender",
-    "consents": "SELECT sender, count(*) FROM consent_events GROUP BY sender",
-    "optouts": "SELECT sender, count(*) FROM optout_events GROUP BY sender",
-    "opted_out": "SELECT sender, count(*) FROM consent_state"
-    " WHERE opted_out_at IS NOT NULL GROUP BY sender",
-    "last_sent": "SELECT sender, count(*) FROM last_sent GROUP BY sender",
-    "templates": "SELECT sender, count(*) FROM consent_templates GROUP BY sender",
-    "measures_orders": "SELECT sender, count(*) FROM measures_orders GROUP BY sender",
-}
 
 
 class SqliteStore:
@@ -508,9 +499,9 @@ class SqliteStore:
     async def stats(self) -> StoreStats:
         def count(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
             senders: dict[str, dict[str, int]] = {}
-            for key, sql in _STATS.items():
+            for key, sql in STATS_QUERIES.items():
                 for sender, n in db.execute(sql):
-                    senders.setdefault(sender, dict.fromkeys(_STATS, 0))[key] = n
+                    senders.setdefault(sender, dict.fromkeys(STATS_QUERIES, 0))[key] = n
             return senders
 
         return StoreStats(await self._bulk("cannot count", count))
