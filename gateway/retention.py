@@ -7,7 +7,9 @@ senders that also fall under the Act on Specified Commercial Transactions
 Mail to an address stops when the recipient opts out of everything; the day it
 stopped is the later of the opt-out and the last advertising mail relayed.
 Months are counted on Japanese calendar days (JST): a store's UTC times would
-move a month end by a day (31 March 05:00 JST is 30 March in UTC).
+move a month end by a day (31 March 05:00 JST is 30 March in UTC). The law
+counts days, so a record is kept to the END of the corresponding day (as the
+Civil Code counts periods, 民法143条): kept a little longer, never shorter.
 """
 
 from __future__ import annotations
@@ -32,14 +34,21 @@ def add_months(moment: datetime, months: int) -> datetime:
 def keep_until(
     candidate: PurgeCandidate, orders: Sequence[MeasuresOrder], mail_order: bool = False
 ) -> datetime:
-    """The moment (JST) until which the consent record of ``candidate`` must be kept."""
+    """The moment (JST midnight) until which the consent record of ``candidate`` is kept."""
     stopped = max(t for t in (candidate.opted_out_at, candidate.last_sent_at) if t is not None)
     stopped = stopped.astimezone(JST)
-    if mail_order:
-        return add_months(stopped, 36)
     sent = candidate.last_sent_at
-    if sent is not None and any(
+    if mail_order:
+        months = 36
+    elif sent is not None and any(
         o.received_at <= sent <= add_months(o.received_at, 12) for o in orders
     ):
-        return add_months(stopped, 12)
-    return add_months(stopped, 1)
+        months = 12
+    else:
+        months = 1
+    return _end_of_day(add_months(stopped, months))
+
+
+def _end_of_day(moment: datetime) -> datetime:
+    """The midnight that ends ``moment``'s day (JST)."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)

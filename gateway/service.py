@@ -37,6 +37,7 @@ from gateway.relay import (
 )
 from gateway.replies import Reply
 from gateway.store import ConsentStore, StoreError, open_store
+from gateway.topic import TOPIC_HEADER
 from gateway.transform import DECISION_HEADER, prepend_header, strip_headers
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -208,7 +209,7 @@ class Gateway:
         decision = decide(
             evaluation.findings, rcpts, profile.mode, evaluation.context.classification
         )
-        trace.record.update(decision_record(decision))
+        trace.record.update(decision_record(decision), topic=evaluation.context.topic)
         if not decision.relayed or (
             decision.blocked and self.config.relay.on_partial_block == "reject"
         ):
@@ -253,7 +254,7 @@ class Gateway:
         self._log(trace, session, mail_from, rcpt_tos, reply)
 
     async def _relay(self, trace: _Trace, decision: Decision, mail_from: str, data: bytes) -> Reply:
-        out = strip_headers(data, [CATEGORY_HEADER, DECISION_HEADER])
+        out = strip_headers(data, [CATEGORY_HEADER, TOPIC_HEADER, DECISION_HEADER])
         out = prepend_header(out, DECISION_HEADER, _decision_header(decision))
         try:
             result = await self.next_hop.send(mail_from, decision.relayed, out)

@@ -279,22 +279,22 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
     listing = tmp_path / "list.csv"
     listing.write_text(
         "kind,sender,address,basis,obtained_at,method,opted_out_at\n"
-        # ogiya: stopped 2026-01-10 12:00 → kept until 2026-02-10 12:00
+        # ogiya: stopped 2026-01-10 12:00 → kept through 2026-02-10
         "consent,ogiya,early@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
         "optout,ogiya,early@example.jp,,,,2026-01-10T12:00:00+09:00\n"
-        # ogiya: stopped 2026-01-31 09:00 → 31 Jan + 1 month = 28 Feb 2026 09:00
+        # ogiya: stopped 2026-01-31 09:00 → 31 Jan + 1 month = through 28 Feb 2026
         "consent,ogiya,late@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
         "optout,ogiya,late@example.jp,,,,2026-01-31T09:00:00+09:00\n"
-        # ogiya: stopped 2026-03-31 05:00 in Japan (30 March in UTC) → 2026-04-30 05:00
+        # ogiya: stopped 2026-03-31 05:00 in Japan (30 March in UTC) → through 2026-04-30
         "consent,ogiya,march@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
         "optout,ogiya,march@example.jp,,,,2026-03-31T05:00:00+09:00\n"
         # ogiya: still subscribed, never a candidate
         "consent,ogiya,stays@example.jp,notified,2025-05-01T10:00:00+09:00,card,\n"
         # minato: measures order 2026-01-05, last ad 2026-03-01, opted out 2026-03-02 09:00
-        #   → one year: kept until 2027-03-02 09:00
+        #   → one year: kept through 2027-03-02
         "consent,minato,ordered@example.jp,transaction,2025-12-01T10:00:00+09:00,order,\n"
         "optout,minato,ordered@example.jp,,,,2026-03-02T09:00:00+09:00\n"
-        # tsuhan (mail order): stopped 2026-01-10 12:00 → three years: 2029-01-10 12:00
+        # tsuhan (mail order): stopped 2026-01-10 12:00 → three years: through 2029-01-10
         "consent,tsuhan,shopper@example.jp,transaction,2025-05-01T10:00:00+09:00,order,\n"
         "optout,tsuhan,shopper@example.jp,,,,2026-01-10T12:00:00+09:00\n",
         "utf-8",
@@ -312,12 +312,13 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
     finally:
         await store.close()
 
+    # kept to the end of the corresponding Japanese day (midnight that ends it)
     keep = {
-        ("ogiya", "early@example.jp"): datetime(2026, 2, 10, 12, tzinfo=JST),
-        ("ogiya", "late@example.jp"): datetime(2026, 2, 28, 9, tzinfo=JST),
-        ("ogiya", "march@example.jp"): datetime(2026, 4, 30, 5, tzinfo=JST),
-        ("minato", "ordered@example.jp"): datetime(2027, 3, 2, 9, tzinfo=JST),
-        ("tsuhan", "shopper@example.jp"): datetime(2029, 1, 10, 12, tzinfo=JST),
+        ("ogiya", "early@example.jp"): datetime(2026, 2, 11, tzinfo=JST),
+        ("ogiya", "late@example.jp"): datetime(2026, 3, 1, tzinfo=JST),
+        ("ogiya", "march@example.jp"): datetime(2026, 5, 1, tzinfo=JST),
+        ("minato", "ordered@example.jp"): datetime(2027, 3, 3, tzinfo=JST),
+        ("tsuhan", "shopper@example.jp"): datetime(2029, 1, 11, tzinfo=JST),
     }
 
     def purge(now: datetime, *flags: str) -> dict[tuple[str, str], datetime]:
@@ -344,9 +345,9 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
     assert show_json("early@example.jp", config)[0]["basis"] == "notified"  # dry run
 
     for now in (
-        datetime(2026, 4, 30, 12, tzinfo=JST),  # early, late, and march on Japanese days
+        datetime(2026, 4, 30, 12, tzinfo=JST),  # early and late; march lasts all 30 April
         datetime(2026, 6, 1, tzinfo=JST),  # nothing more: minato's year, tsuhan's three
-        datetime(2027, 3, 3, tzinfo=JST),  # past the measures-order year
+        datetime(2027, 3, 3, 1, tzinfo=JST),  # past the measures-order year
     ):
         assert purge(now) == past(now)
         removed |= set(past(now))

@@ -488,3 +488,17 @@ async def test_a_last_sent_record_that_cannot_be_written_gives_451(
     [line] = gw.log_lines()
     assert line["stage"] == "record"
     assert line["next_hop_accepted"] is True
+
+
+async def test_the_topic_header_decides_the_topic_is_logged_and_is_stripped(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    raw = b"X-Tokuden-Topic: Sale\r\n" + case_file("01_")
+    async with gateway(tmp_path, consent_db) as gw:
+        t = await send(
+            gw.port, "b@ogiya.example", ["yoshida@example.jp"], raw, "ogiya", "ogiya-secret"
+        )
+    assert t.data is not None and t.data[0] == 250, t.data
+    [m] = maildir_messages(gw.maildir)
+    assert m["X-Tokuden-Topic"] is None
+    assert gw.log_lines()[0]["topic"] == "sale"

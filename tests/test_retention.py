@@ -12,6 +12,10 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def jst(text: str) -> datetime:
+    return datetime.fromisoformat(text + "+09:00")
+
+
 def candidate(opted_out: str, last_sent: str | None) -> PurgeCandidate:
     return PurgeCandidate(
         "ogiya", "a@example.jp", at(opted_out), at(last_sent) if last_sent else None, 1
@@ -28,35 +32,35 @@ def test_calendar_months_clamp_to_the_last_day() -> None:
 def test_one_month_after_mail_stopped() -> None:
     """K2: until one month after the day mail to that address stops."""
     c = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-01T09:00:00")
-    assert keep_until(c, []) == at("2026-06-10T09:00:00")
+    assert keep_until(c, []) == jst("2026-06-11T00:00:00")  # the end of 10 June (JST)
 
 
 def test_a_mail_sent_after_the_opt_out_moves_the_stop_day() -> None:
     c = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-20T09:00:00")
-    assert keep_until(c, []) == at("2026-06-20T09:00:00")
+    assert keep_until(c, []) == jst("2026-06-21T00:00:00")
 
 
 def test_never_sent_counts_from_the_opt_out() -> None:
-    assert keep_until(candidate("2026-05-10T09:00:00", None), []) == at("2026-06-10T09:00:00")
+    assert keep_until(candidate("2026-05-10T09:00:00", None), []) == jst("2026-06-11T00:00:00")
 
 
 def test_one_year_when_sending_within_a_year_after_a_measures_order() -> None:
     """K2: a sender that received a measures order and sends within one year after it."""
     order = MeasuresOrder("ogiya", at("2026-01-15T00:00:00"))
     within = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-01T09:00:00")
-    assert keep_until(within, [order]) == at("2027-05-10T09:00:00")
+    assert keep_until(within, [order]) == jst("2027-05-11T00:00:00")
     after = candidate(opted_out="2027-03-10T09:00:00", last_sent="2027-03-01T09:00:00")
-    assert keep_until(after, [order]) == at("2027-04-10T09:00:00")
+    assert keep_until(after, [order]) == jst("2027-04-11T00:00:00")
     before = candidate(opted_out="2025-12-10T09:00:00", last_sent="2025-12-01T09:00:00")
-    assert keep_until(before, [order]) == at("2026-01-10T09:00:00")
+    assert keep_until(before, [order]) == jst("2026-01-11T00:00:00")
 
 
 def test_three_years_for_mail_order_senders() -> None:
     c = candidate(opted_out="2026-05-10T09:00:00", last_sent="2026-05-01T09:00:00")
-    assert keep_until(c, [], mail_order=True) == at("2029-05-10T09:00:00")
+    assert keep_until(c, [], mail_order=True) == jst("2029-05-11T00:00:00")
 
 
 def test_months_are_counted_on_japanese_days() -> None:
     """31 March 05:00 JST is 30 March in UTC; one month after the Japanese day is 30 April."""
     c = candidate(opted_out="2026-03-30T20:00:00", last_sent=None)  # 2026-03-31 05:00 JST
-    assert keep_until(c, []) == datetime.fromisoformat("2026-04-30T05:00:00+09:00")
+    assert keep_until(c, []) == jst("2026-05-01T00:00:00")  # the end of 30 April
