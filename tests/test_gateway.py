@@ -6,6 +6,7 @@ the shipped example config, sent by smtplib with the sender's SMTP AUTH.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import sqlite3
@@ -13,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from gateway.api import Category, Classification, Envelope, PolicyContext
-from gateway.config import Config, load
+from gateway.config import Config, Listener, load
 from gateway.message import parse
 from gateway.service import Gateway
 from gateway.smtp import start_server
@@ -30,6 +31,7 @@ from gateway.store import open_store
 from policies.display import DisplayPolicy
 from tests.cases import CASES, CASES_FILE, EXAMPLE_CONFIG, Case, case_id, example_config
 from tests.peers import free_port, recording_sink, smtp_sink, swaks
+from tests.pgpeer import Cable, url_at
 from tests.smtpclient import Transcript, maildir_messages, send
 
 PASSWORDS = {"ogiya": "ogiya-secret", "hikari": "hikari-secret", "minato": "minato-secret"}
@@ -502,3 +504,63 @@ async def test_the_topic_header_decides_the_topic_is_logged_and_is_stripped(
     [m] = maildir_messages(gw.maildir)
     assert m["X-Tokuden-Topic"] is None
     assert gw.log_lines()[0]["topic"] == "sale"
+
+
+async def test_a_postgresql_store_that_goes_away_gives_451_never_a_pass(
+    tmp_path: Path, pg_schema: str
+) -> None:
+    """Several gateways share PostgreSQL; when it is lost, every message is deferred (451)."""
+    cable = Cable()
+    port = await cable.start()
+    url = url_at(port, pg_schema, pool_timeout=2)
+    (tmp_path / "cfg").mkdir()
+    config = example_config(tmp_path / "cfg")
+    config.write_text(
+        config.read_text("utf-8").replace(
+            f'url = "sqlite:{tmp_path / "cfg" / "consent.db"}"', f'url = "{url}"'
+        ),
+        "utf-8",
+    )
+    # the import goes through the cable too, so the relay (this loop) must keep running
+    importing = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "consent", "import", str(CASES_FILE),
+        "--config", str(config), stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await importing.communicate()
+    assert importing.returncode == 0, err.decode()
+    port_smtp = free_port()
+    loaded = load(config)
+    loaded = replace(
+        loaded,
+        server=replace(loaded.server, listen=(Listener("127.0.0.1", port_smtp),)),
+        relay=replace(loaded.relay, next_hop=f"maildir:{tmp_path / 'maildir'}"),
+    )
+    service = await Gateway.open(loaded)
+    server = await start_server(loaded, service)
+    try:
+        before = await send(
+            port_smtp,
+            "b@ogiya.example",
+            ["yoshida@example.jp"],
+            case_file("01_"),
+            "ogiya",
+            "ogiya-secret",
+        )
+        await cable.cut()
+        after = await send(
+            port_smtp,
+            "b@ogiya.example",
+            ["yoshida@example.jp"],
+            case_file("01_"),
+            "ogiya",
+            "ogiya-secret",
+        )
+    finally:
+        await server.close()
+        await service.close()
+    assert before.data is not None and before.data[0] == 250, before.data
+    assert after.data == (
+        451,
+        "4.3.0 Temporary failure while checking the message, try again later",
+    )
+    assert len(maildir_messages(tmp_path / "maildir")) == 1
