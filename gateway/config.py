@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from gateway.address import AddressError, normalize_domain
 from gateway.footer import PLACEHOLDERS
-from gateway.profile import Category, Mode, SenderProfile
+from gateway.profile import Category, DkimKey, Mode, SenderProfile
 from gateway.topic import valid_topic
 
 ENV_VAR = "TOKUDEN_CONFIG"
@@ -54,9 +54,8 @@ class ServerConfig:
 class RelayConfig:
     next_hop: str = "maildir:var/maildir"
     timeout: float = 60.0
-    on_partial_block: str = (
-        "dsn"  # or "reject": refuse the whole message when any recipient is blocked
-    )
+    on_partial_block: str = "dsn"  # or "reject": refuse the whole message if any is blocked
+    egress: tuple[str, ...] = ()  # the IP addresses the next hop sends from (SPF checks)
 
 
 @dataclass(frozen=True)
@@ -234,7 +233,7 @@ class _Reader:
         return Listener(host, int(port))
 
     def relay(self, data: Mapping[str, Any]) -> RelayConfig:
-        t = self.table(data, "relay", {"next_hop", "timeout", "on_partial_block"})
+        t = self.table(data, "relay", {"next_hop", "timeout", "on_partial_block", "egress"})
         d = RelayConfig()
         hop = self.get(t, "relay.next_hop", str, d.next_hop)
         if hop.startswith("maildir:"):
@@ -256,7 +255,15 @@ class _Reader:
         partial = self.get(t, "relay.on_partial_block", str, d.on_partial_block)
         if partial not in ("dsn", "reject"):
             raise self.fail("relay.on_partial_block", f"{partial!r}: must be 'dsn' or 'reject'")
-        return RelayConfig(hop, self.positive(t, "relay.timeout", float, d.timeout), partial)
+        egress = []
+        for i, v in enumerate(self.strings(t, "relay.egress")):
+            try:
+                egress.append(str(ipaddress.ip_address(v)))
+            except ValueError:
+                raise self.fail(f"relay.egress[{i}]", f"{v!r} is not an IP address") from None
+        return RelayConfig(
+            hop, self.positive(t, "relay.timeout", float, d.timeout), partial, tuple(egress)
+        )
 
     def store(self, data: Mapping[str, Any]) -> StoreConfig:
         t = self.table(data, "store", {"url"})
@@ -306,6 +313,8 @@ class _Reader:
             "display_block",
             "topic",
             "retention",
+            "dkim",
+            "auth_action",
         }
         t = self.table({name: data}, key, known)
         mode = self.get(t, f"{key}.mode", str, Mode.MONITOR.value)
@@ -359,13 +368,41 @@ class _Reader:
             display_block=self.get(t, f"{key}.display_block", str, None),
             topic=self.topic(t, key),
             retention=self.get(t, f"{key}.retention", str, "standard"),
+            dkim=self.dkim(t, key),
+            auth_action=self.get(t, f"{key}.auth_action", str, "annotate"),
         )
+        if profile.auth_action not in ("block", "annotate", "log"):
+            raise self.fail(
+                f"{key}.auth_action", f"{profile.auth_action!r}: must be block, annotate or log"
+            )
         if profile.retention not in ("standard", "mail_order"):
             raise self.fail(
                 f"{key}.retention", f"{profile.retention!r}: must be standard or mail_order"
             )
         self.display_fix(key, profile)
         return profile
+
+    def dkim(self, t: Mapping[str, Any], key: str) -> tuple[DkimKey, ...]:
+        """``dkim = [{ domain, selector, key }]``: the key files must exist (read at start)."""
+        items = self.get(t, f"{key}.dkim", list, [])
+        keys = []
+        for i, item in enumerate(items):
+            at = f"{key}.dkim[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(at, "must be a table { domain, selector, key }")
+            d = self.table({at: item}, at, {"domain", "selector", "key"})
+            try:
+                domain = normalize_domain(self.get(d, f"{at}.domain", str, ""))
+            except AddressError as exc:
+                raise self.fail(f"{at}.domain", str(exc)) from None
+            selector = self.get(d, f"{at}.selector", str, "")
+            if not selector or not all(part.isascii() and part for part in selector.split(".")):
+                raise self.fail(f"{at}.selector", f"{selector!r} is not a DKIM selector")
+            key_file = self.path(self.get(d, f"{at}.key", str, ""))
+            if not key_file.is_file():
+                raise self.fail(f"{at}.key", f"no such file: {key_file}")
+            keys.append(DkimKey(domain, selector, str(key_file)))
+        return tuple(keys)
 
     def topic(self, t: Mapping[str, Any], key: str) -> str | None:
         topic = self.get(t, f"{key}.topic", str, None)

@@ -26,6 +26,15 @@ class Mode(StrEnum):
 
 
 @dataclass(frozen=True)
+class DkimKey:
+    """One DKIM signing key of a profile: d= domain, s= selector, the private key file."""
+
+    domain: str
+    selector: str
+    key_file: str  # PEM (PKCS#1 or PKCS#8), RSA or Ed25519; read by gateway.signing
+
+
+@dataclass(frozen=True)
 class SenderProfile:
     """One client company (consignor) of the ESP, as the config describes it."""
 
@@ -46,6 +55,8 @@ class SenderProfile:
     display_block: str | None = None  # its wording; None: gateway.footer.DEFAULT_BLOCK
     topic: str | None = None  # the topic of its mail unless the client names one (X-Tokuden-Topic)
     retention: str = "standard"  # K2; "mail_order": three years after the last ad (特定商取引法)
+    dkim: tuple[DkimKey, ...] = ()  # every key whose domain aligns with From signs (dual-signing)
+    auth_action: str = "annotate"  # what an SPF or DMARC finding asks for: block, annotate, log
 
     def owns_domain(self, domain: str) -> bool:
         """True for one of ``from_domains`` or a subdomain of one, on a label boundary (A5).

@@ -101,6 +101,13 @@ def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> 
             "t.toml: senders.b.auth.u: user already belongs to senders.a",
         ),
         ("[[policies]]\noptions = {}\n", "t.toml: policies[0].use: missing"),
+        ("[relay]\negress = ['203.0.113.300']\n", "t.toml: relay.egress[0]: '203.0.113.300'"),
+        ("[senders.a]\nauth_action = 'drop'\n", "t.toml: senders.a.auth_action: 'drop': must be"),
+        ("[senders.a]\ndkim = ['x']\n", "t.toml: senders.a.dkim[0]: must be a table"),
+        (
+            "[senders.a]\ndkim = [{ domain = 'a.example', selector = 's1', key = 'none.pem' }]\n",
+            "t.toml: senders.a.dkim[0].key: no such file: /etc/tokuden/none.pem",
+        ),
         (
             "[senders.a]\nfrom_domains = ['ok.example', 'bad_label.example']\n",
             "t.toml: senders.a.from_domains[1]: 'bad_label.example': domain 'bad_label.example' "
