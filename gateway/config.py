@@ -390,7 +390,7 @@ class _Reader:
             at = f"{key}.dkim[{i}]"
             if not isinstance(item, dict):
                 raise self.fail(at, "must be a table { domain, selector, key }")
-            d = self.table({at: item}, at, {"domain", "selector", "key"})
+            d = self.table({at.rpartition(".")[2]: item}, at, {"domain", "selector", "key"})
             try:
                 domain = normalize_domain(self.get(d, f"{at}.domain", str, ""))
             except AddressError as exc:
