@@ -13,15 +13,18 @@ a mail tokuden relays must pass at all of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal, TypeVar
 
 from publicsuffixlist import PublicSuffixList
 
+from gateway.dns import Resolver
+
 Policy = Literal["none", "quarantine", "reject"]
 Mode = Literal["r", "s"]
+Result = Literal["pass", "fail", "none"]
 _V = TypeVar("_V", bound=str)
 
 _POLICIES: dict[str, Policy] = {"none": "none", "quarantine": "quarantine", "reject": "reject"}
@@ -129,6 +132,103 @@ class _Tags:
         self.invalid.append("pct")
         self.problems.append(f"pct={raw} is not 0-100 (100 is used)")
         return 100
+
+
+@dataclass(frozen=True)
+class DmarcVerdict:
+    """What a receiver would conclude for mail from ``from_domain`` as tokuden sends it.
+
+    ``result`` "none" means no record applies and the receiver does no DMARC (RFC
+    7489 §6.6.3); ``policy`` is what the record asks for a failing mail ("none" then).
+    ``aligned_dkim``/``aligned_spf`` say which of our identifiers align, with the
+    record's modes or, without one, the default relaxed mode (what ``dns check``
+    tells an operator about to publish a record).
+    """
+
+    from_domain: str
+    result: Result
+    policy: Policy
+    record: DmarcRecord | None
+    record_domain: str | None
+    aligned_dkim: tuple[str, ...]
+    aligned_spf: bool
+    reason: str
+
+
+async def evaluate(
+    from_domain: str,
+    dkim_domains: Sequence[str],
+    spf_domain: str | None,
+    resolver: Resolver,
+) -> DmarcVerdict:
+    """The DMARC verdict for one From domain (evaluate each, if From has several: §6.6.1).
+
+    ``dkim_domains``: the ``d=`` domains tokuden signs this mail with (its signatures
+    verify, so only alignment is in question). ``spf_domain``: the envelope sender's
+    domain when its SPF passes for our egress, else None. `DnsTempError` propagates:
+    a verdict on a lookup that failed would be a guess, and the gateway answers 451.
+    """
+    domain = _name(from_domain)
+    if not domain:
+        raise ValueError(f"no From domain in {from_domain!r}")
+    found, where = await _discover(domain, resolver)
+    record = found[0] if len(found) == 1 else None
+    dkim = tuple(d for d in dkim_domains if aligned(domain, d, record.adkim if record else "r"))
+    spf = spf_domain is not None and aligned(domain, spf_domain, record.aspf if record else "r")
+
+    def verdict(result: Result, policy: Policy, reason: str) -> DmarcVerdict:
+        return DmarcVerdict(domain, result, policy, record, where, dkim, spf, reason)
+
+    if where is None:
+        org = organizational_domain(domain)
+        looked = f"_dmarc.{domain}" + (f" nor _dmarc.{org}" if org != domain else "")
+        return verdict("none", "none", f"no DMARC record at {looked}")
+    if record is None:  # §6.6.3 step 5
+        return verdict("none", "none", f"{len(found)} DMARC records at _dmarc.{where}: none used")
+    outcome: Result = "pass" if dkim or spf else "fail"
+    if record.p is None or "sp" in record.invalid:  # §6.6.3 step 6
+        if not record.has_valid_rua:
+            return verdict("none", "none", f"_dmarc.{where} has no valid p= or sp=, nor rua=")
+        return verdict(outcome, "none", f"_dmarc.{where} has no valid p= or sp=: read as p=none")
+    if where == domain:
+        return verdict(outcome, record.p, f"_dmarc.{where}: p={record.p}")
+    if record.np is not None and not await _exists(domain, resolver):
+        policy, tag = record.np, "np"  # RFC 9091: for a From domain that does not exist
+    elif record.sp is not None:
+        policy, tag = record.sp, "sp"
+    else:
+        policy, tag = record.p, "p"
+    return verdict(outcome, policy, f"_dmarc.{where} (organisational domain): {tag}={policy}")
+
+
+async def _discover(domain: str, resolver: Resolver) -> tuple[list[DmarcRecord], str | None]:
+    """RFC 7489 §6.6.3 steps 1-4: the From domain's records, else its org domain's.
+
+    The second value is the domain whose records were found, None when none were.
+    """
+    found = await _records(domain, resolver)
+    if found:
+        return found, domain
+    org = organizational_domain(domain)
+    if org != domain:
+        found = await _records(org, resolver)
+        if found:
+            return found, org
+    return [], None
+
+
+async def _records(domain: str, resolver: Resolver) -> list[DmarcRecord]:
+    """The DMARC records at ``_dmarc.domain``; other TXT records are discarded (step 2)."""
+    answers = await resolver.query(f"_dmarc.{domain}", "TXT")
+    return [r for r in map(parse_record, (a.text for a in answers)) if r is not None]
+
+
+async def _exists(domain: str, resolver: Resolver) -> bool:
+    """RFC 9091's test: a domain without A, AAAA and MX records (NXDOMAIN or NODATA) does not."""
+    for rdtype in ("A", "AAAA", "MX"):
+        if await resolver.query(domain, rdtype):
+            return True
+    return False
 
 
 def organizational_domain(domain: str) -> str:

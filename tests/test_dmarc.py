@@ -3,15 +3,24 @@
 Upstream vectors are transcribed, not copied, with their source:
 OpenDMARC ``libopendmarc/tests/test_alignment.c`` and ``test_dmarc_parse.c``
 (trusteddomainproject/OpenDMARC), checkdmarc ``tests/test_dmarc.py``
-(domainaware/checkdmarc). Where their answer differs from RFC 7489 the test says
-which one it follows and why.
+(domainaware/checkdmarc), and the expected verdicts of authheaders'
+``authheaders/test/test_authentication.py`` (ValiMail/authentication-headers) for
+the messages in ``shared/corpora/dmarc/authheaders/``. Where their answer differs
+from RFC 7489 the test says which one it follows and why.
 """
 
 from __future__ import annotations
 
+from email import message_from_bytes
+from email.utils import getaddresses
+
 import pytest
 
-from gateway.dmarc import aligned, organizational_domain, parse_record
+from gateway.dmarc import aligned, evaluate, organizational_domain, parse_record
+from gateway.dns import DnsTempError, Record, ZoneResolver
+from tests.conftest import SHARED
+
+AUTHHEADERS = SHARED / "corpora" / "dmarc" / "authheaders"
 
 # --- Organisational domain (RFC 7489 §3.2) -----------------------------------------------
 
@@ -214,3 +223,327 @@ def test_problems_are_said_for_the_operator() -> None:
     twice = parse_record("v=DMARC1; p=none; p=reject")
     assert twice is not None and twice.p == "none"
     assert twice.problems == ("p= appears twice (the first is used)",)
+
+
+# --- Policy discovery through DNS (RFC 7489 §6.6.3) ------------------------------------
+
+
+class LoggingZone(ZoneResolver):
+    """A zone that remembers the names asked, to show which lookups a verdict took."""
+
+    def __init__(self, zone_data: dict[str, list[object]]) -> None:
+        super().__init__(zone_data)
+        self.asked: list[str] = []
+
+    async def query(self, name: str, rdtype: str) -> list[Record]:
+        self.asked.append(f"{name}/{rdtype}")
+        return await super().query(name, rdtype)
+
+
+def txt(*values: str) -> list[object]:
+    return [{"TXT": value} for value in values]
+
+
+async def test_the_from_domains_own_record() -> None:
+    zone = LoggingZone({"_dmarc.example.com": txt("v=DMARC1; p=reject")})
+    v = await evaluate("Example.COM", ["example.com"], None, zone)
+    assert (v.result, v.policy, v.record_domain) == ("pass", "reject", "example.com")
+    assert v.aligned_dkim == ("example.com",) and not v.aligned_spf
+    assert v.reason == "_dmarc.example.com: p=reject"
+    assert zone.asked == ["_dmarc.example.com/TXT"]
+
+
+async def test_organisational_domain_fallback_uses_sp_for_a_subdomain() -> None:
+    """§6.6.3 step 3, and §6.3 sp: "Requested Mail Receiver policy for all subdomains"."""
+    zone = LoggingZone({"_dmarc.example.co.jp": txt("v=DMARC1; p=none; sp=reject")})
+    v = await evaluate("mail.news.example.co.jp", ["tokuden.example.net"], None, zone)
+    assert (v.result, v.policy, v.record_domain) == ("fail", "reject", "example.co.jp")
+    assert v.reason == "_dmarc.example.co.jp (organisational domain): sp=reject"
+    # The org domain from the list, never a guess: _dmarc.co.jp and _dmarc.news.… are not asked.
+    assert zone.asked == ["_dmarc.mail.news.example.co.jp/TXT", "_dmarc.example.co.jp/TXT"]
+
+
+async def test_without_sp_a_subdomain_gets_p() -> None:
+    """§6.3 sp: "If absent, the policy specified by the "p" tag MUST be applied for subdomains"."""
+    zone = ZoneResolver({"_dmarc.example.com": txt("v=DMARC1; p=quarantine")})
+    v = await evaluate("foo.example.com", ["example.com"], None, zone)
+    assert (v.result, v.policy) == ("pass", "quarantine")  # relaxed: same org domain
+    assert v.reason == "_dmarc.example.com (organisational domain): p=quarantine"
+
+
+async def test_a_subdomains_own_record_wins_over_the_org_domains_sp() -> None:
+    zone = LoggingZone(
+        {
+            "_dmarc.news.example.com": txt("v=DMARC1; p=none"),
+            "_dmarc.example.com": txt("v=DMARC1; p=reject; sp=reject"),
+        }
+    )
+    v = await evaluate("news.example.com", [], None, zone)
+    assert (v.result, v.policy, v.record_domain) == ("fail", "none", "news.example.com")
+    assert zone.asked == ["_dmarc.news.example.com/TXT"]
+
+
+async def test_no_record_is_no_dmarc_but_alignment_is_still_told() -> None:
+    """§6.6.3 step 5: no record, "DMARC processing is not applied"."""
+    zone = ZoneResolver({})
+    v = await evaluate("news.example.com", ["example.com"], "other.test", zone)
+    assert (v.result, v.policy, v.record, v.record_domain) == ("none", "none", None, None)
+    assert v.reason == "no DMARC record at _dmarc.news.example.com nor _dmarc.example.com"
+    assert v.aligned_dkim == ("example.com",) and not v.aligned_spf  # default relaxed
+    org = await evaluate("example.com", [], None, zone)
+    assert org.reason == "no DMARC record at _dmarc.example.com"
+
+
+async def test_two_records_are_none_and_stop_the_search() -> None:
+    """§6.6.3 step 5: "multiple records or no records" end discovery; step 3 needs an empty set."""
+    zone = LoggingZone(
+        {
+            "_dmarc.news.example.com": txt("v=DMARC1; p=reject", "v=DMARC1; p=none"),
+            "_dmarc.example.com": txt("v=DMARC1; p=reject"),
+        }
+    )
+    v = await evaluate("news.example.com", [], None, zone)
+    assert (v.result, v.policy, v.record, v.record_domain) == (
+        "none",
+        "none",
+        None,
+        "news.example.com",
+    )
+    assert v.reason == "2 DMARC records at _dmarc.news.example.com: none used"
+    assert zone.asked == ["_dmarc.news.example.com/TXT"]
+
+
+async def test_other_txt_records_at_dmarc_are_discarded() -> None:
+    """§6.6.3 steps 2 and 4: records not starting with v=DMARC1 do not count."""
+    one = ZoneResolver({"_dmarc.example.com": txt("v=spf1 -all", "v=DMARC1; p=reject", "")})
+    v = await evaluate("example.com", [], None, one)
+    assert (v.result, v.policy) == ("fail", "reject")
+    # Only a stray record at the From domain: the set is empty, so the org domain is asked.
+    fallback = ZoneResolver(
+        {
+            "_dmarc.news.example.com": txt("google-site-verification=abc"),
+            "_dmarc.example.com": txt("v=DMARC1; p=quarantine"),
+        }
+    )
+    v = await evaluate("news.example.com", [], None, fallback)
+    assert (v.policy, v.record_domain) == ("quarantine", "example.com")
+
+
+async def test_a_record_split_into_strings_is_read_whole() -> None:
+    """RFC 7489 §6.6.3 (DNS TXT strings are joined before parsing, RFC 7208-style)."""
+    zone = ZoneResolver({"_dmarc.example.com": [{"TXT": ["v=DMARC1; p=re", "ject; adkim=s"]}]})
+    v = await evaluate("example.com", ["mail.example.com"], None, zone)
+    assert (v.result, v.policy) == ("fail", "reject")  # strict: mail.example.com is not it
+
+
+@pytest.mark.parametrize(
+    ("record", "result", "policy", "reason"),
+    [
+        # §6.6.3 step 6.1: no valid p but a valid rua: "act as if a record containing a
+        # valid "v" tag and "p=none" was retrieved, and continue processing".
+        (
+            "v=DMARC1; p=bob; rua=mailto:d@example.com",
+            "fail",
+            "none",
+            "_dmarc.example.com has no valid p= or sp=: read as p=none",
+        ),
+        (
+            "v=DMARC1; p=reject; sp=bob; rua=mailto:d@example.com",
+            "fail",
+            "none",
+            "_dmarc.example.com has no valid p= or sp=: read as p=none",
+        ),
+        # Step 6.2: "otherwise, the Mail Receiver applies no DMARC processing".
+        ("v=DMARC1; p=bob", "none", "none", "_dmarc.example.com has no valid p= or sp=, nor rua="),
+        (
+            "v=DMARC1; rua=d@example.com",
+            "none",
+            "none",
+            "_dmarc.example.com has no valid p= or sp=, nor rua=",
+        ),
+    ],
+)
+async def test_invalid_policy_handling(record: str, result: str, policy: str, reason: str) -> None:
+    v = await evaluate("example.com", [], None, ZoneResolver({"_dmarc.example.com": txt(record)}))
+    assert (v.result, v.policy, v.reason) == (result, policy, reason)
+
+
+async def test_adkim_and_aspf_modes_from_the_record() -> None:
+    zone = ZoneResolver({"_dmarc.example.com": txt("v=DMARC1; p=reject; adkim=s; aspf=r")})
+    # Strict DKIM: our d=example.com does not align with news.example.com ...
+    dkim_only = await evaluate("news.example.com", ["example.com"], None, zone)
+    assert (dkim_only.result, dkim_only.aligned_dkim) == ("fail", ())
+    # ... but relaxed SPF on bounce.example.com does (§3.1.2), and one is enough (§4.2).
+    both = await evaluate("news.example.com", ["example.com"], "bounce.example.com", zone)
+    assert (both.result, both.aligned_spf, both.policy) == ("pass", True, "reject")
+    strict_spf = ZoneResolver({"_dmarc.example.com": txt("v=DMARC1; p=reject; aspf=s")})
+    v = await evaluate("example.com", [], "bounce.example.com", strict_spf)
+    assert (v.result, v.aligned_spf) == ("fail", False)
+    assert (await evaluate("example.com", [], "example.com", strict_spf)).result == "pass"
+
+
+async def test_any_of_our_dkim_domains_aligning_is_enough() -> None:
+    zone = ZoneResolver({"_dmarc.ogiya.co.jp": txt("v=DMARC1; p=reject")})
+    v = await evaluate("ogiya.co.jp", ["esp.example.net", "mail.ogiya.co.jp"], None, zone)
+    assert (v.result, v.aligned_dkim) == ("pass", ("mail.ogiya.co.jp",))
+    look_alike = await evaluate("ogiya.co.jp", ["ogiya.co.jp.evil.test"], None, zone)
+    assert look_alike.result == "fail"
+
+
+async def test_pct_does_not_lower_the_predicted_policy() -> None:
+    """pct= samples which failing mail gets the policy (§6.6.4); this one may be sampled."""
+    zone = ZoneResolver({"_dmarc.example.com": txt("v=DMARC1; p=reject; pct=0")})
+    v = await evaluate("example.com", [], None, zone)
+    assert (v.policy, v.record is not None and v.record.pct) == ("reject", 0)
+
+
+async def test_idn_from_domain_is_looked_up_as_a_labels() -> None:
+    zone = LoggingZone({"_dmarc.xn--r8jz45g.jp": txt("v=DMARC1; p=reject")})
+    v = await evaluate("メール.例え.jp", ["xn--r8jz45g.jp"], None, zone)
+    assert (v.from_domain, v.result, v.policy) == ("xn--4dkua4c.xn--r8jz45g.jp", "pass", "reject")
+    assert zone.asked == ["_dmarc.xn--4dkua4c.xn--r8jz45g.jp/TXT", "_dmarc.xn--r8jz45g.jp/TXT"]
+
+
+async def test_an_empty_from_domain_is_the_callers_error() -> None:
+    with pytest.raises(ValueError, match="no From domain"):
+        await evaluate("", ["example.com"], None, ZoneResolver({}))
+
+
+@pytest.mark.parametrize(
+    "zone_data",
+    [
+        {"_dmarc.news.example.com": ["TIMEOUT"]},
+        {"_dmarc.news.example.com": [{"TXT": "TIMEOUT"}]},
+        {"_dmarc.example.com": ["TIMEOUT"]},  # the org domain's lookup
+        {"_dmarc.example.com": txt("v=DMARC1; p=none; np=reject"), "news.example.com": ["TIMEOUT"]},
+    ],
+)
+async def test_a_lookup_that_failed_is_a_temporary_error(
+    zone_data: dict[str, list[object]],
+) -> None:
+    """No verdict on a guess: the gateway answers 451 and the sender retries."""
+    with pytest.raises(DnsTempError):
+        await evaluate("news.example.com", ["example.com"], None, ZoneResolver(zone_data))
+
+
+async def test_np_applies_to_a_from_domain_that_does_not_exist() -> None:
+    """RFC 9091 np=: for a subdomain without A, AAAA and MX records (NXDOMAIN or NODATA)."""
+    data: dict[str, list[object]] = {
+        "_dmarc.example.biz": txt("v=DMARC1; p=none; sp=quarantine; np=reject"),
+        "mx.example.biz": [{"MX": [10, "in.example.biz"]}],
+        "v6.example.biz": [{"AAAA": "2001:db8::1"}],
+        "empty.example.biz": [{"TXT": "not an address"}],
+    }
+    zone = LoggingZone(data)
+    gone = await evaluate("gone.example.biz", [], None, zone)
+    assert (gone.policy, gone.reason) == (
+        "reject",
+        "_dmarc.example.biz (organisational domain): np=reject",
+    )
+    assert zone.asked[-3:] == ["gone.example.biz/A", "gone.example.biz/AAAA", "gone.example.biz/MX"]
+    assert (await evaluate("mx.example.biz", [], None, zone)).policy == "quarantine"
+    assert (await evaluate("v6.example.biz", [], None, zone)).policy == "quarantine"
+    assert (await evaluate("empty.example.biz", [], None, zone)).policy == "reject"  # NODATA
+    # The From domain's own record: p, and no existence lookups.
+    assert (await evaluate("example.biz", [], None, zone)).policy == "none"
+
+
+# --- The authheaders corpus ---------------------------------------------------------------
+
+# authheaders/test/test_authentication.py, TestAuthenticateMessage.dnsfunc: its _dmarc
+# answers as TXT data. Upstream writes them zone-file escaped ("v=DMARC1\; p=reject\;");
+# the record a resolver returns has plain semicolons. "sub.example.biz": None (no such
+# name) and "sub2.example.biz": "host.example.biz" (the name exists) feed np= (RFC 9091);
+# the existing name is given an MX record here.
+AUTHHEADERS_ZONE: dict[str, list[object]] = {
+    "_dmarc.example.com": txt(
+        "v=DMARC1; p=reject;"
+        " rua=mailto:dmarc.reports@valimail.com,mailto:dmarc_agg@vali.email;"
+        " ruf=mailto:dmarc.reports@valimail.com,mailto:dmarc_c0cb7153_afrf@vali.email"
+    ),
+    "_dmarc.example.org": txt("v=DMARC1; p=none"),
+    "_dmarc.example.net": txt("v=DMARC1; p=none; sp=reject"),
+    "_dmarc.sub.example.net": txt(""),
+    "_dmarc.example.biz": txt("v=DMARC1; p=none; sp=quarantine; np=reject"),
+    "_dmarc.nop.example.org": txt("v=DMARC1; sp=quarantine; np=reject"),
+    "_dmarc.sub.example.biz": txt(""),
+    "_dmarc.sub2.example.biz": txt(""),
+    "sub2.example.biz": [{"MX": [10, "host.example.biz"]}],
+    "_dmarc.bad.example.com": txt("v=DMARC1; p=none; reject"),
+}
+
+
+def from_domains(name: str) -> list[str]:
+    """Every From mailbox's domain in a corpus message (DMARC judges each, §6.6.1)."""
+    message = message_from_bytes((AUTHHEADERS / name).read_bytes())
+    return [a.rpartition("@")[2] for _, a in getaddresses(message.get_all("From", []))]
+
+
+@pytest.mark.parametrize(
+    ("test", "message", "dkim_pass", "result", "policy", "org_record"),
+    [
+        # Upstream expectation after each row, Authentication-Results trimmed to DMARC.
+        # test_authenticate_dmarc: "dmarc=pass (Used From Domain Record)
+        # header.from=example.com policy.dmarc=reject" (dkim=pass header.d=example.com).
+        ("dmarc", "test.message_signed", ["example.com"], "pass", "reject", False),
+        # test_authenticate_dmarc_comma: the same for From: "Test, User" <test@example.com>.
+        ("dmarc_comma", "testcomma.message", ["example.com"], "pass", "reject", False),
+        # test_authenticate_dmarc_sub, prev "dkim=fail header.d=sub.example.net": "dmarc=fail
+        # (Used Org Domain Record) header.from=sub.example.net policy.dmarc=reject" — the
+        # empty TXT at _dmarc.sub.example.net is no record; example.net's sp=reject applies.
+        ("dmarc_sub", "test.message_sub", [], "fail", "reject", True),
+        # test_authenticate_dmarc_np1 (sub.example.biz does not exist): "dmarc=fail (Used Org
+        # Domain Record) header.from=sub.example.biz policy.dmarc=reject" — np=reject.
+        ("dmarc_np1", "test.message_np1", [], "fail", "reject", True),
+        # test_authenticate_dmarc_np2 (sub2.example.biz exists): "... policy.dmarc=quarantine"
+        # — sp=quarantine.
+        ("dmarc_np2", "test.message_np2", [], "fail", "quarantine", True),
+        # test_authenticate_dmarc_no_p (From: test@nop.eXample.org): "dmarc=none" — no p=
+        # and no rua=, so §6.6.3 step 6.2 applies no DMARC.
+        ("dmarc_no_p", "test_nop.message", [], "none", "none", False),
+        # test_authenticate_dmarc_bad: 'dmarc=permerror (missing tag or value: "v=DMARC1\\;
+        # p=none\\; reject") header.from=bad.example.com policy.dmarc=none'. RFC 7489 §6.3
+        # ignores the bare word ("Syntax errors in the remainder of the record SHOULD be
+        # discarded"), so the record is p=none: the same policy, judged not as an error but
+        # as a fail with nothing aligned (the record's problem is kept for the report).
+        ("dmarc_bad", "test.bad.message", [], "fail", "none", False),
+    ],
+)
+async def test_authheaders_corpus(
+    test: str,
+    message: str,
+    dkim_pass: list[str],
+    result: str,
+    policy: str,
+    org_record: bool,
+) -> None:
+    (domain,) = from_domains(message)
+    v = await evaluate(domain, dkim_pass, None, ZoneResolver(AUTHHEADERS_ZONE))
+    assert (v.result, v.policy) == (result, policy), test
+    if v.record is not None:
+        assert (v.record_domain != v.from_domain) is org_record, test
+
+
+async def test_authheaders_multiple_from() -> None:
+    """test_authenticate_dmarc_mult_from and _mult_from2: From names example.org and example.com.
+
+    Upstream, with prev "dkim=fail header.d=example.com; dkim=pass header.d=example.org",
+    both orders give "dmarc=fail (Used From Domain Record) header.from=example.com
+    policy.dmarc=reject": a signature aligned with one author does not cover the other.
+    Each From domain is evaluated (§6.6.1); the worst verdict is the receiver's.
+    """
+    zone = ZoneResolver(AUTHHEADERS_ZONE)
+    for message in ("test.message_multi", "test.message_multi2"):
+        verdicts = {
+            d: await evaluate(d, ["example.org"], None, zone) for d in from_domains(message)
+        }
+        assert sorted(verdicts) == ["example.com", "example.org"]
+        com, org = verdicts["example.com"], verdicts["example.org"]
+        assert (com.result, com.policy, com.record_domain) == ("fail", "reject", "example.com")
+        assert (org.result, org.policy) == ("pass", "none")
+
+
+def test_authheaders_bad_record_problem_is_reported() -> None:
+    (text,) = [str(v["TXT"]) for v in AUTHHEADERS_ZONE["_dmarc.bad.example.com"]]  # type: ignore[index]
+    record = parse_record(text)
+    assert record is not None and record.problems == ("'reject' is not a tag=value pair (ignored)",)
