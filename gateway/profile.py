@@ -68,7 +68,33 @@ class SenderProfile:
             name = normalize_domain(domain)
         except AddressError:
             return False
-        return any(name == own or name.endswith("." + own) for own in _owned(self.from_domains))
+        return any(_within(name, own) for own in _owned(self.from_domains))
+
+    def signing_keys(self, from_domain: str) -> tuple[DkimKey, ...]:
+        """The keys that sign a mail From ``from_domain``: ``d=`` is that domain or a parent.
+
+        Such a ``d=`` is aligned with From under DMARC's relaxed mode, and is
+        the domain itself under strict mode; with keys for both an RSA and an
+        Ed25519 selector the mail is dual-signed (RFC 8463).
+        """
+        try:
+            name = normalize_domain(from_domain)
+        except AddressError:
+            return ()
+        keys = []
+        for key in self.dkim:
+            try:
+                own = normalize_domain(key.domain)
+            except AddressError:
+                continue
+            if _within(name, own):
+                keys.append(key)
+        return tuple(keys)
+
+
+def _within(name: str, domain: str) -> bool:
+    """``name`` is ``domain`` or below it, on a label boundary."""
+    return name == domain or name.endswith("." + domain)
 
 
 def _owned(domains: tuple[str, ...]) -> list[str]:

@@ -1,6 +1,6 @@
 """One message's way through tokuden, after SMTP and before the next hop.
 
-parse → pipeline → decision → transform → relay (and DSN) → log → reply.
+parse → pipeline → decision → transform → DKIM signing → relay (and DSN) → log → reply.
 The client gets 250 only after the next hop accepted; any failure on the
 way is a 4xx so that the client keeps the message and retries.
 """
@@ -23,9 +23,10 @@ from gateway.api import Action, Envelope, Finding
 from gateway.classify import CATEGORY_HEADER
 from gateway.config import Config
 from gateway.decision import Decision, decide, new_id
+from gateway.dns import DnsResolver
 from gateway.dsn import build_dsn
 from gateway.log import DecisionLog, decision_record, finding_record
-from gateway.message import parse
+from gateway.message import ParsedMessage, parse
 from gateway.passwords import verify_password
 from gateway.pipeline import Pipeline, PolicyFailure, load_policies
 from gateway.profile import Category, Mode, SenderProfile
@@ -36,6 +37,7 @@ from gateway.relay import (
     open_next_hop,
 )
 from gateway.replies import Reply
+from gateway.signing import KeyRing, SigningError
 from gateway.store import ConsentStore, StoreError, open_store
 from gateway.topic import TOPIC_HEADER
 from gateway.transform import DECISION_HEADER, prepend_header, strip_headers
@@ -66,7 +68,7 @@ class _Trace:
 
 
 class Gateway:
-    """The gateway's state for one process: config, store, policies, next hop, log."""
+    """The gateway's state for one process: config, store, policies, keys, next hop, log."""
 
     def __init__(
         self,
@@ -75,12 +77,14 @@ class Gateway:
         pipeline: Pipeline,
         next_hop: NextHop,
         log: DecisionLog,
+        keys: KeyRing | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.pipeline = pipeline
         self.next_hop = next_hop
         self.log = log
+        self.keys = keys if keys is not None else KeyRing({}, [])
         self._users = {
             user: (stored, profile)
             for profile in config.senders.values()
@@ -90,18 +94,27 @@ class Gateway:
 
     @classmethod
     async def open(cls, config: Config) -> Gateway:
-        """Everything a running gateway needs; config faults surface here, before listening."""
+        """Everything a running gateway needs; config faults surface here, before listening.
+
+        A bad DKIM key file is a SigningKeyError, raised before the store is opened.
+        """
         policies = load_policies(config.policies, config.source)
+        keys = await asyncio.to_thread(KeyRing.load, config.senders)
+        resolver = DnsResolver.from_config(config.dns)
         store = await open_store(config.store.url)
-        pipeline = Pipeline(policies, store)
+        pipeline = Pipeline(policies, store, resolver, config.relay.egress)
         next_hop = open_next_hop(
             config.relay.next_hop,
             local_hostname=config.server.hostname,
             timeout=config.relay.timeout,
         )
-        return cls(
-            config, store, pipeline, next_hop, DecisionLog(config.log.file, config.log.stdout)
-        )
+        log = DecisionLog(config.log.file, config.log.stdout)
+        return cls(config, store, pipeline, next_hop, log, keys)
+
+    async def reload_keys(self) -> str:
+        """Read the DKIM key files again (SIGHUP); on any failure the old keys stay in use."""
+        await asyncio.to_thread(self.keys.reload)
+        return f"{len(self.keys)} DKIM key(s) reloaded"
 
     async def close(self) -> None:
         await self.next_hop.close()
@@ -227,7 +240,7 @@ class Gateway:
         if evaluation.fixes:
             trace.record["fixes"] = list(evaluation.fixes)
         if decision.classification.category is Category.NON_ADVERTISING:
-            reply = await self._relay(trace, decision, mail_from, evaluation.message.raw)
+            reply = await self._relay(trace, decision, profile, mail_from, evaluation.message)
             self._log(trace, session, mail_from, rcpts, reply)
             return reply
         # K2's clock: the last-sent record is written (group-committed) while the next hop
@@ -236,7 +249,7 @@ class Gateway:
             self.store.record_sent(profile.name, decision.relayed, datetime.now(UTC))
         )
         try:
-            reply = await self._relay(trace, decision, mail_from, evaluation.message.raw)
+            reply = await self._relay(trace, decision, profile, mail_from, evaluation.message)
         finally:
             await asyncio.wait([record])
         error = record.exception()
@@ -253,9 +266,25 @@ class Gateway:
         trace.record["stage"] = "smtp"
         self._log(trace, session, mail_from, rcpt_tos, reply)
 
-    async def _relay(self, trace: _Trace, decision: Decision, mail_from: str, data: bytes) -> Reply:
+    async def _relay(
+        self,
+        trace: _Trace,
+        decision: Decision,
+        profile: SenderProfile,
+        mail_from: str,
+        message: ParsedMessage,
+    ) -> Reply:
+        data = message.raw
         out = strip_headers(data, [CATEGORY_HEADER, TOPIC_HEADER, DECISION_HEADER])
         out = prepend_header(out, DECISION_HEADER, _decision_header(decision))
+        try:
+            out = await self.keys.sign(out, message.from_domain, profile)
+            signers = profile.signing_keys(message.from_domain)
+            if signers:
+                trace.record["dkim"] = [f"{k.domain}/{k.selector}" for k in signers]
+        except SigningError as exc:
+            trace.record["signing"] = str(exc)
+            return replies.S554_UNSIGNABLE.with_text(_clip(f"{exc} (decision {decision.id})"))
         try:
             result = await self.next_hop.send(mail_from, decision.relayed, out)
         except TemporaryRelayError as exc:

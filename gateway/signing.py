@@ -11,7 +11,7 @@ Keys
     old keys if any file fails.
 
 Which keys sign
-    Every key of the sender profile whose ``d=`` domain aligns with the
+    Every key of the sender profile (``SenderProfile.signing_keys``) whose ``d=`` aligns with the
     RFC5322.From domain under relaxed DMARC alignment, here: equal to it or a
     parent of it on a label boundary. With an RSA and an Ed25519 key for the
     domain, the mail carries both signatures (RFC 8463 dual signing: a
@@ -67,7 +67,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, uti
 from dkim.canonicalization import CanonicalizationPolicy
 
 from gateway.address import AddressError, normalize_domain
-from gateway.mime import seven_bit
+from gateway.mime import MimeError, seven_bit
 from gateway.profile import DkimKey, SenderProfile
 
 OVERSIGNED = (
@@ -173,16 +173,6 @@ def public_record(key: PrivateKey) -> str:
     return f"v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode()}"
 
 
-def aligns(key_domain: str, from_domain: str) -> bool:
-    """Relaxed alignment of ``d=`` with the From domain: equal, or a parent on a label boundary."""
-    try:
-        d = normalize_domain(key_domain)
-        f = normalize_domain(from_domain)
-    except AddressError:
-        return False
-    return f == d or f.endswith("." + d)
-
-
 def _profiles(
     profiles: Mapping[str, SenderProfile] | Iterable[SenderProfile],
 ) -> list[SenderProfile]:
@@ -217,13 +207,14 @@ class KeyRing:
         keys = _read_all(chosen)
         self._keys, self._profiles = keys, chosen  # one swap: a signer sees old or new
 
+    def __len__(self) -> int:
+        return len(self._keys)
+
     def keys_for(self, from_domain: str, profile: SenderProfile) -> list[SigningKey]:
         """The profile's keys that sign a mail From ``from_domain``, in the profile's order."""
         keys = self._keys
         chosen = []
-        for dk in profile.dkim:
-            if not aligns(dk.domain, from_domain):
-                continue
+        for dk in profile.signing_keys(from_domain):
             key = keys.get(dk.key_file)
             if key is None:
                 raise SigningError(f"DKIM key {dk.key_file} was not loaded")
@@ -282,10 +273,10 @@ def signed_header_names(headers: Sequence[Sequence[bytes]]) -> list[bytes]:
 
 def sign_message(raw: bytes, keys: Sequence[SigningKey], now: int) -> bytes:
     """The synchronous core of ``KeyRing.sign``: ``raw`` made 7-bit, signed at ``now``."""
-    message = seven_bit(raw)
     try:
+        message = seven_bit(raw)
         headers, body = dkim.rfc822_parse(message)
-    except dkim.MessageFormatError as exc:
+    except (MimeError, dkim.MessageFormatError) as exc:
         raise SigningError(f"the mail cannot be signed: {exc}") from None
     first = message.find(b"\n")
     linesep = b"\r\n" if first > 0 and message[first - 1 : first] == b"\r" else b"\n"

@@ -1,4 +1,4 @@
-"""``tokuden serve``: run the gateway until SIGTERM or SIGINT."""
+"""``tokuden serve``: run the gateway until SIGTERM or SIGINT; SIGHUP re-reads the DKIM keys."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(config: Config) -> int:
     # Imported here so that check and consent do not pay for the SMTP stack.
     from gateway.service import Gateway
+    from gateway.signing import SigningKeyError
     from gateway.smtp import start_server
     from gateway.store import StoreError
 
     try:
         gateway = await Gateway.open(config)
-    except (StoreError, OSError) as exc:
+    except (StoreError, SigningKeyError, OSError) as exc:
         return _fail(f"cannot start: {exc}")
     try:
         server = await start_server(config, gateway)
@@ -44,6 +45,14 @@ async def _serve(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+
+    def hangup() -> None:
+        task = asyncio.ensure_future(_reload_keys(gateway))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
     where = ", ".join(f"{config.server.listen[0].host}:{port}" for port in server.ports)
     print(
         f"tokuden: listening on {where} (config: {config.source}; "
@@ -58,6 +67,17 @@ async def _serve(config: Config) -> int:
         await gateway.close()
     print("tokuden: stopped", flush=True)
     return 0
+
+
+async def _reload_keys(gateway: Any) -> None:
+    from gateway.signing import SigningKeyError
+
+    try:
+        done = await gateway.reload_keys()
+    except SigningKeyError as exc:
+        print(f"tokuden: SIGHUP: keys not reloaded, the old ones stay in use: {exc}", flush=True)
+    else:
+        print(f"tokuden: SIGHUP: {done}", flush=True)
 
 
 def _fail(reason: str) -> int:
