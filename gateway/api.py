@@ -10,6 +10,11 @@ hard they bite. A policy that raises makes the message fail temporarily
 A policy that can judge a recipient from the envelope alone (no body) may
 also define ``check_recipients(context)``; the gateway then uses it at RCPT
 time for marketing-only profiles, to refuse each recipient with its own 550.
+
+A policy that needs DNS asks ``context.resolver`` (the gateway's cached
+resolver; tests give an in-process zone). Letting `DnsTempError` out of
+``check`` is the right answer to a lookup that could not be made: the
+message is deferred, never judged on a guess.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from gateway.consent import Basis, ConsentRecord
+from gateway.dns import DnsTempError, Record, Resolver
 from gateway.message import HiddenText, Link, ParsedMessage, TextPart
 from gateway.profile import Category, Mode, SenderProfile
 
@@ -29,6 +35,7 @@ __all__ = [
     "Category",
     "Classification",
     "ConsentRecord",
+    "DnsTempError",
     "Envelope",
     "Finding",
     "HiddenText",
@@ -38,6 +45,8 @@ __all__ = [
     "Policy",
     "PolicyContext",
     "RecipientPolicy",
+    "Record",
+    "Resolver",
     "SenderProfile",
     "TextPart",
 ]
@@ -94,6 +103,8 @@ class PolicyContext:
     classification: Classification
     consent: Mapping[str, ConsentRecord | None] = field(default_factory=dict)
     topic: str | None = None  # the mail's topic (gateway.topic), for topic consent and opt-outs
+    resolver: Resolver | None = None  # DNS, for checks that need it; DnsTempError means 451
+    egress: tuple[str, ...] = ()  # the addresses the next hop sends from (config relay.egress)
 
     @property
     def category(self) -> Category:

@@ -59,6 +59,16 @@ class RelayConfig:
 
 
 @dataclass(frozen=True)
+class DnsConfig:
+    """Where the authentication checks (the ``auth`` policy, ``dns check``) ask DNS."""
+
+    nameservers: tuple[str, ...] = ()  # empty: the system's (/etc/resolv.conf)
+    port: int = 53
+    timeout: float = 2.0  # one attempt at one server
+    lifetime: float = 5.0  # the whole query; past it the message gets 451
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     url: str = "sqlite:var/consent.db"
 
@@ -83,6 +93,7 @@ class Config:
     source: str
     server: ServerConfig = ServerConfig()
     relay: RelayConfig = RelayConfig()
+    dns: DnsConfig = DnsConfig()
     store: StoreConfig = StoreConfig()
     log: LogConfig = LogConfig()
     senders: Mapping[str, SenderProfile] = field(default_factory=dict)
@@ -164,7 +175,7 @@ class _Reader:
         return value
 
     def config(self, data: Mapping[str, Any]) -> Config:
-        top = {"server", "relay", "store", "log", "senders", "policies"}
+        top = {"server", "relay", "dns", "store", "log", "senders", "policies"}
         for name in data:
             if name not in top:
                 raise self.fail(name, f"unknown section (known: {', '.join(sorted(top))})")
@@ -172,6 +183,7 @@ class _Reader:
             source=self.source,
             server=self.server(data),
             relay=self.relay(data),
+            dns=self.dns(data),
             store=self.store(data),
             log=self.log(data),
             senders=self.senders(data),
@@ -264,6 +276,24 @@ class _Reader:
         return RelayConfig(
             hop, self.positive(t, "relay.timeout", float, d.timeout), partial, tuple(egress)
         )
+
+    def dns(self, data: Mapping[str, Any]) -> DnsConfig:
+        t = self.table(data, "dns", {"nameservers", "port", "timeout", "lifetime"})
+        d = DnsConfig()
+        servers = []
+        for i, v in enumerate(self.strings(t, "dns.nameservers")):
+            try:
+                servers.append(str(ipaddress.ip_address(v)))
+            except ValueError:
+                raise self.fail(f"dns.nameservers[{i}]", f"{v!r} is not an IP address") from None
+        port = self.positive(t, "dns.port", int, d.port)
+        if port > 65535:
+            raise self.fail("dns.port", f"{port} is not in 1-65535")
+        timeout = self.positive(t, "dns.timeout", float, d.timeout)
+        lifetime = self.positive(t, "dns.lifetime", float, d.lifetime)
+        if lifetime < timeout:
+            raise self.fail("dns.lifetime", f"{lifetime} is shorter than dns.timeout {timeout}")
+        return DnsConfig(tuple(servers), port, timeout, lifetime)
 
     def store(self, data: Mapping[str, Any]) -> StoreConfig:
         t = self.table(data, "store", {"url"})

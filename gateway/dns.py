@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import dns.asyncresolver
 import dns.exception
@@ -25,6 +25,9 @@ import dns.name
 import dns.rdata
 import dns.rdatatype
 import dns.resolver
+
+if TYPE_CHECKING:
+    from gateway.config import DnsConfig
 
 __all__ = [
     "DnsResolver",
@@ -259,8 +262,16 @@ class DnsResolver:
         negative_ceiling: int = 3_600,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._unconfigured = ""
         if nameservers is None:
-            self._resolver = dns.asyncresolver.Resolver()
+            try:
+                self._resolver = dns.asyncresolver.Resolver()
+            except dns.resolver.NoResolverConfiguration as exc:
+                # a gateway without DNS checks must still start: fail the first lookup instead
+                self._resolver = dns.asyncresolver.Resolver(configure=False)
+                self._unconfigured = (
+                    f"no DNS servers: the system has none ({exc}); set dns.nameservers"
+                )
         else:
             self._resolver = dns.asyncresolver.Resolver(configure=False)
             self._resolver.nameservers = list(nameservers)
@@ -273,6 +284,16 @@ class DnsResolver:
         self._clock = clock
         self._cache: OrderedDict[tuple[str, str], tuple[float, list[Record]]] = OrderedDict()
 
+    @classmethod
+    def from_config(cls, config: DnsConfig) -> DnsResolver:
+        """The resolver the ``[dns]`` table describes (no servers named: the system's)."""
+        return cls(
+            list(config.nameservers) or None,
+            port=config.port,
+            timeout=config.timeout,
+            lifetime=config.lifetime,
+        )
+
     async def query(self, name: str, rdtype: str) -> list[Record]:
         rdtype = rdtype.upper()
         key = (_host(name).lower(), rdtype)
@@ -283,6 +304,8 @@ class DnsResolver:
             qname = dns.name.from_text(key[0])
         except dns.exception.DNSException:
             return []  # not a valid name (empty or over-long label): it cannot exist
+        if self._unconfigured:
+            raise DnsTempError(self._unconfigured)
         records, ttl = await self._resolve(qname, rdtype)
         if ttl > 0:
             self._cache[key] = (self._clock() + ttl, records)

@@ -22,6 +22,7 @@ from gateway.api import (
     Policy,
     PolicyContext,
     RecipientPolicy,
+    Resolver,
 )
 from gateway.classify import classify
 from gateway.config import ConfigError, PolicySpec
@@ -93,9 +94,17 @@ DISPLAY_RULES = frozenset({"D1", "D2", "D3", "D4", "D5", "D6"})
 
 
 class Pipeline:
-    def __init__(self, policies: Sequence[Policy], store: ConsentStore) -> None:
+    def __init__(
+        self,
+        policies: Sequence[Policy],
+        store: ConsentStore,
+        resolver: Resolver | None = None,
+        egress: tuple[str, ...] = (),
+    ) -> None:
         self.policies = list(policies)
         self.store = store
+        self.resolver = resolver
+        self.egress = egress
 
     async def evaluate(
         self, message: ParsedMessage, profile: SenderProfile, envelope: Envelope
@@ -110,6 +119,8 @@ class Pipeline:
             classification=classify(message, profile),
             consent=await self._consent(profile, envelope.rcpt_tos),
             topic=topic_of(message, profile),
+            resolver=self.resolver,
+            egress=self.egress,
         )
         first = Evaluation(message, context, await self._run(message, context))
         gaps = _display_gaps(first.findings)
@@ -161,6 +172,8 @@ class Pipeline:
             ),
             consent=await self._consent(profile, (address,)),
             topic=profile.topic,
+            resolver=self.resolver,
+            egress=self.egress,
         )
         findings: list[Finding] = []
         for policy in self.policies:

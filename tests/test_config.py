@@ -103,6 +103,11 @@ def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> 
         ("[[policies]]\noptions = {}\n", "t.toml: policies[0].use: missing"),
         ("[relay]\negress = ['203.0.113.300']\n", "t.toml: relay.egress[0]: '203.0.113.300'"),
         ("[senders.a]\nauth_action = 'drop'\n", "t.toml: senders.a.auth_action: 'drop': must be"),
+        ("[dns]\nnameservers = ['ns1.example']\n", "t.toml: dns.nameservers[0]: 'ns1.example'"),
+        ("[dns]\nport = 70000\n", "t.toml: dns.port: 70000 is not in 1-65535"),
+        ("[dns]\ntimeout = 0\n", "t.toml: dns.timeout: must be greater than 0"),
+        ("[dns]\ntimeout = 3\nlifetime = 1\n", "t.toml: dns.lifetime: 1.0 is shorter than"),
+        ("[dns]\nserver = '1.1.1.1'\n", "t.toml: dns.server: unknown key"),
         ("[senders.a]\ndkim = ['x']\n", "t.toml: senders.a.dkim[0]: must be a table"),
         (
             "[senders.a]\ndkim = [{ domain = 'a.example', selector = 's1', key = 'none.pem' }]\n",

@@ -20,6 +20,7 @@ from gateway.api import Envelope
 from gateway.commands import add_config_argument
 from gateway.config import Config, load
 from gateway.decision import Decision, Outcome, decide
+from gateway.dns import DnsResolver
 from gateway.log import decision_record
 from gateway.message import ParsedMessage, parse
 from gateway.pipeline import Evaluation, Pipeline, PolicyFailure, load_policies
@@ -98,7 +99,9 @@ async def _evaluate(
     profile = replace(config.senders[sender], mode=Mode.ENFORCE)  # judged as enforce would
     store = await open_store(config.store.url)
     try:
-        pipeline = Pipeline(load_policies(config.policies, config.source), store)
+        policies = load_policies(config.policies, config.source)
+        resolver = DnsResolver.from_config(config.dns)
+        pipeline = Pipeline(policies, store, resolver, config.relay.egress)
         evaluation = await pipeline.evaluate(message, profile, Envelope(mail_from, tuple(rcpts)))
     finally:
         await store.close()
