@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -27,11 +26,6 @@ from email.utils import formataddr
 from pathlib import Path
 
 import dkim
-import dns.message
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -51,6 +45,7 @@ from gateway.signing import (
 )
 from tests.cases import EXAMPLES
 from tests.conftest import SHARED
+from tests.dnsserver import ZoneServer
 
 CORPUS = SHARED / "corpora" / "dkim" / "dkimpy-1.1.8"
 PERL_VERIFIER = Path(__file__).with_name("maildkim_verify.pl")
@@ -482,48 +477,6 @@ async def test_a_large_mail_is_signed_in_a_worker_thread(
 # --- independent verifiers over real DNS: Perl's Mail::DKIM and OpenDKIM ----------------
 
 
-class LoopbackDns:
-    """A DNS server on loopback (UDP) answering TXT queries from a dict of key records.
-
-    Stand-in until tests/dnsserver.py (the DNS engineer's zone server) lands.
-    """
-
-    def __init__(self, records: dict[str, str], host: str = "127.0.0.1", port: int = 0) -> None:
-        self.records = {k.lower().rstrip("."): v for k, v in records.items()}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, port))
-        self.host = host
-        self.port: int = self.sock.getsockname()[1]
-        self.queries: list[str] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            query = dns.message.from_wire(data)
-            response = dns.message.make_response(query)
-            question = query.question[0]
-            name = question.name.to_text().lower().rstrip(".")
-            self.queries.append(name)
-            value = self.records.get(name)
-            if value is None:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            elif question.rdtype == dns.rdatatype.TXT:
-                chunks = [value[i : i + 255] for i in range(0, len(value), 255)]
-                text = " ".join(f'"{c}"' for c in chunks)
-                response.answer.append(
-                    dns.rrset.from_text(question.name, 300, dns.rdataclass.IN, "TXT", text)
-                )
-            self.sock.sendto(response.to_wire(), peer)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def _perl_has(module: str) -> bool:
     probe = subprocess.run(["perl", f"-M{module}", "-e", "1"], capture_output=True)
     return probe.returncode == 0
@@ -537,12 +490,18 @@ def mail_dkim_ed25519() -> bool:
     return _perl_has("Mail::DKIM::Algorithm::ed25519_sha256")
 
 
-@pytest.fixture
-def loopback_dns() -> Iterator[Callable[..., LoopbackDns]]:
-    servers: list[LoopbackDns] = []
+def key_zone(records: dict[str, str]) -> dict[str, list[object]]:
+    """DKIM key records (name -> TXT value) as zone data for `ZoneServer`."""
+    return {name: [{"TXT": value}] for name, value in records.items()}
 
-    def start(records: dict[str, str], host: str = "127.0.0.1", port: int = 0) -> LoopbackDns:
-        server = LoopbackDns(records, host, port)
+
+@pytest.fixture
+def loopback_dns() -> Iterator[Callable[..., ZoneServer]]:
+    """Starts DNS servers on loopback serving key records; all closed after the test."""
+    servers: list[ZoneServer] = []
+
+    def start(records: dict[str, str], host: str = "127.0.0.1", port: int = 0) -> ZoneServer:
+        server = ZoneServer(key_zone(records), host, port, ttl=300)
         servers.append(server)
         return server
 
@@ -572,7 +531,7 @@ def expected_maildkim(algorithm: str, knows_ed25519: bool) -> list[str]:
 async def test_mail_dkim_verifies_our_signatures_over_loopback_dns(
     mail: str,
     keys: dict[str, tuple[Path, str]],
-    loopback_dns: Callable[..., LoopbackDns],
+    loopback_dns: Callable[..., ZoneServer],
     mail_dkim_ed25519: bool,
 ) -> None:
     raw = (EXAMPLES / MAILS[mail]).read_bytes()
@@ -592,13 +551,13 @@ async def test_mail_dkim_verifies_our_signatures_over_loopback_dns(
     tampered = signed + b"P.S. 90% off\r\n"
     results = await asyncio.to_thread(maildkim, tampered, server.port)
     assert [r[0] for r in results if r[1] == "rsa-sha256"] == ["fail", "fail"]
-    server.records.pop(f"s0._domainkey.{domain}")
+    server.remove(f"s0._domainkey.{domain}")
     results = await asyncio.to_thread(maildkim, signed, server.port)
     assert [r[0] for r in results if r[1] == "rsa-sha256"] == ["invalid", "pass"]
 
 
 def test_mail_dkim_verifies_the_rfc8463_example(
-    loopback_dns: Callable[..., LoopbackDns], mail_dkim_ed25519: bool
+    loopback_dns: Callable[..., ZoneServer], mail_dkim_ed25519: bool
 ) -> None:
     server = loopback_dns(
         {
@@ -614,7 +573,7 @@ def test_mail_dkim_verifies_the_rfc8463_example(
 
 
 @pytest.fixture
-def opendkim(tmp_path: Path, loopback_dns: Callable[..., LoopbackDns]) -> OpenDkim:
+def opendkim(tmp_path: Path, loopback_dns: Callable[..., ZoneServer]) -> OpenDkim:
     """OpenDKIM's verifier (opendkim-testmsg), its resolver pointed at a loopback DNS server.
 
     libopendkim reads /etc/resolv.conf and asks port 53, so the test runs it in a
@@ -641,7 +600,7 @@ def opendkim(tmp_path: Path, loopback_dns: Callable[..., LoopbackDns]) -> OpenDk
 
 @dataclass
 class OpenDkim:
-    server: LoopbackDns
+    server: ZoneServer
     resolv: Path
 
     def verify(self, signed: bytes) -> tuple[int, str]:
@@ -681,7 +640,7 @@ async def test_opendkim_verifies_our_signatures_over_loopback_dns(
     domain = from_domain(raw)
     profile = profile_for(domain, {name: keys[name]})
     signed = await KeyRing.load([profile]).sign(raw, domain, profile)
-    opendkim.server.records.update(records_for(profile, keys))
+    opendkim.server.update(key_zone(records_for(profile, keys)))
     assert await asyncio.to_thread(opendkim.verify, signed) == (0, "")
     assert opendkim.server.queries == [f"s0._domainkey.{domain}"]
     code, error = await asyncio.to_thread(opendkim.verify, signed + b"P.S. 90% off\r\n")
@@ -691,11 +650,13 @@ async def test_opendkim_verifies_our_signatures_over_loopback_dns(
 
 def test_opendkim_verifies_the_rfc8463_example(opendkim: OpenDkim) -> None:
     signed = (CORPUS / "rfc6376.signed.msg").read_bytes()
-    opendkim.server.records.update(
-        {
-            "brisbane._domainkey.football.example.com": CORPUS_KEYS["rfc8032_7_1.key"],
-            "test._domainkey.football.example.com": (CORPUS / "test.txt").read_text().strip(),
-        }
+    opendkim.server.update(
+        key_zone(
+            {
+                "brisbane._domainkey.football.example.com": CORPUS_KEYS["rfc8032_7_1.key"],
+                "test._domainkey.football.example.com": (CORPUS / "test.txt").read_text().strip(),
+            }
+        )
     )
     assert opendkim.verify(signed) == (0, "")
     assert opendkim.verify(signed.replace(b"Is dinner", b"Is lunch")) != (0, "")
