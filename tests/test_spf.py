@@ -8,7 +8,9 @@ gives one, must match.  ``DEFAULT`` there stands for the receiver's default expl
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,3 +311,25 @@ async def test_rfc7208_suite_over_the_wire(vector_id: str) -> None:
         )
         result, explanation = await run_vector(vector, resolver)
     assert_vector(vector, result, explanation)
+
+
+async def test_the_event_loop_runs_while_pyspf_waits_for_dns() -> None:
+    """pyspf is synchronous; its lookups must not hold the loop (other sessions go on)."""
+    asked = asyncio.Event()
+    other_session_ran = asyncio.Event()
+    lookups_on: set[str] = set()
+
+    class GatedResolver:
+        async def query(self, name: str, rdtype: str) -> list[Record]:
+            lookups_on.add(threading.current_thread().name)
+            asked.set()
+            # answers only once another task has run on the loop meanwhile
+            await other_session_ran.wait()
+            return await ZoneResolver(ZONE).query(name, rdtype)
+
+    check = asyncio.create_task(check_host(GatedResolver(), "192.0.2.10", "hikari.example"))
+    await asyncio.wait_for(asked.wait(), timeout=10)  # pyspf is mid-evaluation
+    other_session_ran.set()  # this task ran while pyspf waits
+    assert await asyncio.wait_for(check, timeout=10) == ("pass", pyspf.EXPLANATIONS["pass"])
+    # the lookups ran on the loop's thread (the resolver is not thread-safe), not pyspf's
+    assert lookups_on == {threading.current_thread().name}
