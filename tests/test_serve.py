@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.cases import CASES, example_config
+import aiosmtplib
+import dkim
+
+from tests.cases import CASES, CASES_FILE, example_config
 from tests.peers import free_port, is_listening, swaks
 
 DEFAULT_PORT = 10025  # the embedded default's listener
@@ -153,3 +159,92 @@ async def test_a_taken_port_stops_serve_with_one_line(tmp_path: Path) -> None:
         code, err = await run_serve("--config", str(config), cwd=tmp_path)
     assert code == 2
     assert err == f"tokuden: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def keygen(out: Path, selector: str) -> tuple[Path, bytes]:
+    """An RSA key made with ``tokuden dkim keygen``, and its public record."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "dkim",
+            "keygen",
+            "--domain",
+            "ogiya.example",
+            "--selector",
+            selector,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return out / f"ogiya.example.{selector}.rsa.pem", "".join(
+        re.findall(r'"([^"]*)"', done.stdout)
+    ).encode()
+
+
+def verifies(mail: bytes, record: bytes) -> bool:
+    return bool(dkim.verify(mail, dnsfunc=lambda name, timeout=5: record))
+
+
+async def test_sighup_rereads_the_dkim_keys_and_keeps_connections_and_old_keys_on_error(
+    tmp_path: Path,
+) -> None:
+    old_key, old_record = keygen(tmp_path, "s1")
+    (tmp_path / "new").mkdir()
+    new_key, new_record = keygen(tmp_path / "new", "s1")
+    key = tmp_path / "ogiya.pem"
+    shutil.copy(old_key, key)
+    port = free_port()
+    auth_line = 'auth = { ogiya = "ogiya-secret" }   # better: a hash from `tokuden passwd`'
+    dkim_line = f'dkim = [{{ domain = "ogiya.example", selector = "s1", key = "{key}" }}]'
+    config = example_config(
+        tmp_path, listen=f"127.0.0.1:{port}", edits={auth_line: f"{auth_line}\n{dkim_line}"}
+    )
+    imported = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        "consent",
+        "import",
+        str(CASES_FILE),
+        "--config",
+        str(config),
+    )
+    assert await imported.wait() == 0
+    raw = CASES[0].path.read_bytes()
+    maildir = tmp_path / "maildir" / "new"
+
+    async def relay(smtp: aiosmtplib.SMTP) -> bytes:
+        before = set(maildir.iterdir()) if maildir.is_dir() else set()
+        _, reply = await smtp.sendmail("bounce@ogiya.example", ["yoshida@example.jp"], raw)
+        assert reply.startswith("2.0.0"), reply
+        (added,) = set(maildir.iterdir()) - before
+        return added.read_bytes()
+
+    async def hangup(process: asyncio.subprocess.Process) -> str:
+        process.send_signal(signal.SIGHUP)
+        assert process.stdout is not None
+        return (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
+
+    async with serving(tmp_path, "--config", str(config)) as process:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, local_hostname="client.test")
+        await smtp.connect()
+        await smtp.login("ogiya", "ogiya-secret")
+        first = await relay(smtp)
+        shutil.copy(new_key, key)
+        assert await hangup(process) == "tokuden: SIGHUP: 1 DKIM key(s) reloaded"
+        second = await relay(smtp)  # the same connection, across the reload
+        key.write_text("not a key\n")
+        said = await hangup(process)
+        third = await relay(smtp)
+        await smtp.quit()
+    assert verifies(first, old_record) and not verifies(first, new_record)
+    assert verifies(second, new_record) and not verifies(second, old_record)
+    assert said.startswith("tokuden: SIGHUP: keys not reloaded, the old ones stay in use: ")
+    assert f"DKIM key {key}: not a PEM private key" in said
+    assert verifies(third, new_record)
