@@ -339,6 +339,9 @@ class DnsResolver:
         except dns.exception.Timeout as e:
             raise DnsTempError(f"{where}: timeout ({e})") from e
         except dns.resolver.NoNameservers as e:
+            errors = e.kwargs.get("errors") or []
+            if any(isinstance(err[3], dns.message.ChainTooLong) for err in errors):
+                return [], self._negative[0]  # dnspython 2.9 wraps a CNAME loop this way
             raise DnsTempError(f"{where}: no server answered ({e})") from e
         except dns.exception.DNSException as e:
             raise DnsTempError(f"{where}: {e}") from e

@@ -152,13 +152,6 @@ async def test_the_wire_follows_a_cname_chain(wire: DnsResolver, rdtype: str) ->
     assert comparable(via_alias) == comparable(await zone.query("alias.example.com", rdtype))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DnsTempError,
-    reason="dnspython 2.9 reports a CNAME loop as a failed server (NoNameservers wrapping "
-    "ChainTooLong), so DnsResolver's `except ChainTooLong -> []` is never reached and the "
-    "loop becomes DnsTempError; ZoneResolver gives []. Fix belongs in gateway/dns.py.",
-)
 async def test_a_cname_loop_on_the_wire_is_empty(wire: DnsResolver) -> None:
     assert await wire.query("loop.example.com", "A") == []
 

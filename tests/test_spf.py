@@ -288,21 +288,9 @@ WIRE_TIMEOUT = 0.5
 # never reached and the A lookup of the PTR name raises DnsTempError: temperror instead of
 # the suite's neutral (RFC 7208 §5.5: a DNS error skips the name).  Fix in gateway/dns.py;
 # `strict` makes this fail once it is fixed.
-WIRE_XFAIL = {
-    "rfc7208/ptr-mechanism-syntax/ptr-cname-loop": "CNAME loop becomes DnsTempError in "
-    "DnsResolver (dnspython 2.9 NoNameservers wraps ChainTooLong)",
-}
 
 
-@pytest.mark.parametrize(
-    "vector_id",
-    [
-        pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=WIRE_XFAIL[v]))
-        if v in WIRE_XFAIL
-        else v
-        for v in RFC7208
-    ],
-)
+@pytest.mark.parametrize("vector_id", list(RFC7208))
 async def test_rfc7208_suite_over_the_wire(vector_id: str) -> None:
     vector = RFC7208[vector_id]
     with ZoneServer(vector.zone) as server:
