@@ -19,6 +19,8 @@ import pytest
 
 from gateway.store import ConsentStore, open_store
 
+pytest_plugins = ["tests.dkimpeers"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"

@@ -23,11 +23,11 @@ import pytest
 
 from gateway.config import load
 from tests.cases import CASES_FILE, EXAMPLES, example_config
+from tests.dkimpeers import OpenDkim, maildkim, with_parseable_from
 from tests.dnsserver import ZoneServer
 from tests.smtpclient import maildir_messages, send
 from tests.test_gateway import PASSWORDS, gateway
 
-PERL_VERIFIER = Path(__file__).parent / "maildkim_verify.pl"
 EGRESS = "192.0.2.25"
 DOMAINS = ("ogiya.example", "minato.example")
 
@@ -137,26 +137,6 @@ def dkimpy_verdicts(signed: bytes, server: ZoneServer) -> list[bool]:
     return [verifier.verify(idx=i, dnsfunc=dnsfunc) for i in range(count)]
 
 
-def maildkim(signed: bytes, port: int) -> list[tuple[str, str, str]]:
-    """Perl Mail::DKIM's result, algorithm and domain per signature."""
-    done = subprocess.run(
-        ["perl", str(PERL_VERIFIER), str(port)],
-        input=signed,
-        capture_output=True,
-        timeout=30,
-        check=True,
-    )
-    lines = [line.split(" ", 4) for line in done.stdout.decode().splitlines()]
-    return [(r[0], r[1], r[2]) for r in lines]
-
-
-def perl_knows_ed25519() -> bool:
-    probe = subprocess.run(
-        ["perl", "-MMail::DKIM::Algorithm::ed25519_sha256", "-e", "1"], capture_output=True
-    )
-    return probe.returncode == 0
-
-
 @pytest.mark.parametrize(
     ("mail", "user", "domain"),
     [
@@ -165,7 +145,13 @@ def perl_knows_ed25519() -> bool:
     ],
 )
 async def test_relayed_mail_carries_rsa_and_ed25519_signatures_that_verify(
-    mail: str, user: str, domain: str, world: dict[str, Any], dns_server: ZoneServer, tmp_path: Path
+    mail: str,
+    user: str,
+    domain: str,
+    world: dict[str, Any],
+    dns_server: ZoneServer,
+    mail_dkim_ed25519: bool,
+    tmp_path: Path,
 ) -> None:
     raw = (EXAMPLES / mail).read_bytes()
     edits = auth_config(world, dns_server)
@@ -187,8 +173,9 @@ async def test_relayed_mail_carries_rsa_and_ed25519_signatures_that_verify(
     assert await asyncio.to_thread(dkimpy_verdicts, signed, dns_server) == [True, True]
     tampered = signed.replace(b"Subject:", b"Subject: Re:", 1)
     assert await asyncio.to_thread(dkimpy_verdicts, tampered, dns_server) == [False, False]
-    ed = "pass" if perl_knows_ed25519() else "invalid"  # Debian 12's Mail::DKIM has no Ed25519
-    assert await asyncio.to_thread(maildkim, signed, dns_server.port) == [
+    ed = "pass" if mail_dkim_ed25519 else "invalid"  # Debian 12's Mail::DKIM has no Ed25519
+    results = await asyncio.to_thread(maildkim, signed, dns_server.port)
+    assert [tuple(r[:3]) for r in results] == [
         (ed, "ed25519-sha256", domain),
         ("pass", "rsa-sha256", domain),
     ]
@@ -278,3 +265,34 @@ def test_a_bad_key_file_stops_the_gateway_naming_the_file(
     assert done.returncode == 2
     assert f"cannot start: DKIM key {bad}: not a usable PEM private key" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_opendkim_accepts_the_relayed_mail_with_both_signatures(
+    world: dict[str, Any],
+    dns_server: ZoneServer,
+    opendkim: OpenDkim,
+    tmp_path: Path,
+) -> None:
+    """OpenDKIM knows Ed25519 (Debian 12's Mail::DKIM does not): each signature on its own."""
+    raw = with_parseable_from((EXAMPLES / "01_ad_compliant_iso2022jp.eml").read_bytes())
+    async with gateway(tmp_path, world["db"], edits=auth_config(world, dns_server)) as gw:
+        t = await send(
+            gw.port, "bounce@ogiya.example", ["yoshida@example.jp"], raw, "ogiya", "ogiya-secret"
+        )
+        assert t.data is not None and t.data[0] == 250, t.data
+        (path,) = (gw.maildir / "new").iterdir()
+    relayed = path.read_bytes()
+    opendkim.server.update({k: v for k, v in world["zone"].items() if "_domainkey" in k})
+    fields = re.findall(rb"(?ms)^DKIM-Signature:.*?(?=^\S)", relayed)
+    assert [re.search(rb"a=([\w-]+)", f).group(1) for f in fields] == [  # type: ignore[union-attr]
+        b"ed25519-sha256",
+        b"rsa-sha256",
+    ]
+    for field in fields:
+        alone = relayed
+        for other in fields:
+            if other is not field:
+                alone = alone.replace(other, b"", 1)
+        assert await asyncio.to_thread(opendkim.verify, alone) == (0, ""), field[:60]
+        code, error = await asyncio.to_thread(opendkim.verify, alone + b"P.S. 90% off\r\n")
+        assert code != 0 and "Bad signature" in error
