@@ -3,12 +3,13 @@
 #   make test    set up everything the tests need and run lint, types and the suite
 # and: make install (the virtualenv only), make peers (the test peers),
 #      make display-report (display rules against the labelled set),
-#      make bench-store (the consent store's speed), make clean.
+#      make bench-store (the consent store's speed), make bench-sign (DKIM signing's),
+#      make clean.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install serve test lint peers display-report bench-store clean
+.PHONY: install serve test lint peers display-report bench-store bench-sign clean
 
 $(BIN)/tokuden: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,10 @@ display-report: $(BIN)/tokuden
 # The consent store with 1,000,000 records on SQLite and PostgreSQL (benchmarks/README.md).
 bench-store: $(BIN)/tokuden peers
 	$(BIN)/python benchmarks/store_bench.py $(ARGS)
+
+# DKIM signatures per second per core, and signing's share of the gateway's time.
+bench-sign: $(BIN)/tokuden peers
+	$(BIN)/python benchmarks/sign_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -39,7 +39,7 @@ import time
 import tomllib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,8 +59,10 @@ from gateway.decision import decide
 from gateway.log import DecisionLog
 from gateway.message import parse
 from gateway.pipeline import Pipeline, load_policies
+from gateway.profile import DkimKey
 from gateway.relay import open_next_hop
 from gateway.service import Gateway, Session
+from gateway.signing import KeyRing
 from gateway.store import (
     AddressHistory,
     ConsentStore,
@@ -581,11 +583,18 @@ class Delivery:
     sender: str
 
 
-async def run_gateway(hop: str, seconds: float, real: ConsentStore | None = None) -> Latency:
+async def run_gateway(
+    hop: str,
+    seconds: float,
+    real: ConsentStore | None = None,
+    dkim: Sequence[tuple[str, Path]] = (),
+) -> Latency:
     """``Gateway.deliver`` on the 14 example mails, round robin; ``hop``: maildir, smtp, check.
 
     With ``real`` (a store that holds the example world besides its million rows) the
     gateway does its real store work: lookups, and the last-sent record of every ad.
+    With ``dkim`` ((selector, key file) pairs) every profile signs its From domain with
+    those keys, as the relay path does.
     """
     cases, records = example_world()
     tmp = Path(tempfile.mkdtemp(prefix="store_bench-gw-"))
@@ -594,6 +603,17 @@ async def run_gateway(hop: str, seconds: float, real: ConsentStore | None = None
             config = example_config(
                 tmp, sink_url if hop == "smtp" else f"maildir:{tmp / 'maildir'}"
             )
+            if dkim:
+                signed = {
+                    name: replace(
+                        profile,
+                        dkim=tuple(
+                            DkimKey(profile.from_domains[0], sel, str(path)) for sel, path in dkim
+                        ),
+                    )
+                    for name, profile in config.senders.items()
+                }
+                config = replace(config, senders=signed)
             store: ConsentStore = real or MemoryStore(records)
             pipeline = Pipeline(load_policies(config.policies, config.source), store)
             next_hop = open_next_hop(
@@ -602,7 +622,12 @@ async def run_gateway(hop: str, seconds: float, real: ConsentStore | None = None
                 timeout=config.relay.timeout,
             )
             gateway = Gateway(
-                config, store, pipeline, next_hop, DecisionLog(config.log.file, False)
+                config,
+                store,
+                pipeline,
+                next_hop,
+                DecisionLog(config.log.file, False),
+                KeyRing.load(config.senders),
             )
             mails = []
             for case in cases:
