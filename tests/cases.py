@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,3 +73,21 @@ def example_config(
     path = tmp / "tokuden.toml"
     path.write_text(text, "utf-8")
     return path
+
+
+def tokuden(*args: str) -> subprocess.CompletedProcess[str]:
+    """``tokuden ARGS`` run as an operator runs it; a non-zero exit fails the test."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def import_consent(config: Path) -> None:
+    """The example consent records into ``config``'s store: ``tokuden consent import``."""
+    tokuden("consent", "import", str(CASES_FILE), "--config", str(config))

@@ -21,9 +21,27 @@ from pathlib import Path
 
 import pytest
 
+from tests.cases import tokuden
 from tests.dnsserver import ZoneServer
 
 PERL_VERIFIER = Path(__file__).with_name("maildkim_verify.pl")
+
+
+def keygen(out: Path, domain: str, selector: str, kind: str = "rsa") -> tuple[Path, str]:
+    """A key made as an operator makes it (``tokuden dkim keygen``), and its record's TXT value."""
+    done = tokuden(
+        "dkim",
+        "keygen",
+        "--domain",
+        domain,
+        "--selector",
+        selector,
+        "--type",
+        kind,
+        "--out",
+        str(out),
+    )
+    return out / f"{domain}.{selector}.{kind}.pem", "".join(re.findall(r'"([^"]*)"', done.stdout))
 
 
 def _perl_has(module: str) -> bool:

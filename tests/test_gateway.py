@@ -29,7 +29,15 @@ from gateway.service import Gateway
 from gateway.smtp import start_server
 from gateway.store import open_store
 from policies.display import DisplayPolicy
-from tests.cases import CASES, CASES_FILE, EXAMPLE_CONFIG, Case, case_id, example_config
+from tests.cases import (
+    CASES,
+    CASES_FILE,
+    EXAMPLE_CONFIG,
+    Case,
+    case_id,
+    example_config,
+    import_consent,
+)
 from tests.peers import free_port, recording_sink, smtp_sink, swaks
 from tests.pgpeer import Cable, url_at
 from tests.smtpclient import Transcript, maildir_messages, send
@@ -42,23 +50,7 @@ def consent_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example consent records, imported as an operator does: ``tokuden consent import``."""
     tmp = tmp_path_factory.mktemp("store")
     path = tmp / "consent.db"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "consent",
-            "import",
-            str(CASES_FILE),
-            "--config",
-            str(example_config(tmp, store=path)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    import_consent(example_config(tmp, store=path))
     return path
 
 

@@ -22,41 +22,14 @@ import dns.query
 import pytest
 
 from gateway.config import load
-from tests.cases import CASES_FILE, EXAMPLES, example_config
-from tests.dkimpeers import OpenDkim, maildkim, with_parseable_from
+from tests.cases import EXAMPLES, example_config, import_consent
+from tests.dkimpeers import OpenDkim, keygen, maildkim, with_parseable_from
 from tests.dnsserver import ZoneServer
 from tests.smtpclient import maildir_messages, send
 from tests.test_gateway import PASSWORDS, gateway
 
 EGRESS = "192.0.2.25"
 DOMAINS = ("ogiya.example", "minato.example")
-
-
-def keygen(out: Path, domain: str, selector: str, kind: str) -> tuple[Path, str]:
-    """A key made as an operator makes it, and the TXT value of the record it printed."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "dkim",
-            "keygen",
-            "--domain",
-            domain,
-            "--selector",
-            selector,
-            "--type",
-            kind,
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    value = "".join(re.findall(r'"([^"]*)"', done.stdout))
-    return out / f"{domain}.{selector}.{kind}.pem", value
 
 
 @pytest.fixture(scope="module")
@@ -78,23 +51,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         )
     zone["slow.example"] = [{"TXT": "TIMEOUT"}]
     db = tmp / "consent.db"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "consent",
-            "import",
-            str(CASES_FILE),
-            "--config",
-            str(example_config(tmp, store=db)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    import_consent(example_config(tmp, store=db))
     return {"zone": zone, "dkim": dkim_lines, "db": db}
 
 

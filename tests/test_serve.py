@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +16,8 @@ from pathlib import Path
 import aiosmtplib
 import dkim
 
-from tests.cases import CASES, CASES_FILE, example_config
+from tests.cases import CASES, example_config, import_consent
+from tests.dkimpeers import keygen
 from tests.peers import free_port, is_listening, swaks
 
 DEFAULT_PORT = 10025  # the embedded default's listener
@@ -85,17 +84,7 @@ async def test_embedded_default_serves_with_nothing_configured(tmp_path: Path) -
 async def test_tour_d2_is_refused_and_a_compliant_ad_lands_in_the_maildir(tmp_path: Path) -> None:
     port = free_port()
     config = example_config(tmp_path, listen=f"127.0.0.1:{port}")
-    imported = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway",
-        "consent",
-        "import",
-        str(CASES[0].path.parent / "cases.toml"),
-        "--config",
-        str(config),
-    )
-    assert await imported.wait() == 0
+    await asyncio.to_thread(import_consent, config)
     async with serving(tmp_path, "--config", str(config)) as process:
         refused = await swaks(
             "--server",
@@ -161,32 +150,6 @@ async def test_a_taken_port_stops_serve_with_one_line(tmp_path: Path) -> None:
     assert err == f"tokuden: cannot listen on 127.0.0.1:{port}: Address already in use\n"
 
 
-def keygen(out: Path, selector: str) -> tuple[Path, bytes]:
-    """An RSA key made with ``tokuden dkim keygen``, and its public record."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "dkim",
-            "keygen",
-            "--domain",
-            "ogiya.example",
-            "--selector",
-            selector,
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return out / f"ogiya.example.{selector}.rsa.pem", "".join(
-        re.findall(r'"([^"]*)"', done.stdout)
-    ).encode()
-
-
 def verifies(mail: bytes, record: bytes) -> bool:
     return bool(dkim.verify(mail, dnsfunc=lambda name, timeout=5: record))
 
@@ -194,9 +157,10 @@ def verifies(mail: bytes, record: bytes) -> bool:
 async def test_sighup_rereads_the_dkim_keys_and_keeps_connections_and_old_keys_on_error(
     tmp_path: Path,
 ) -> None:
-    old_key, old_record = keygen(tmp_path, "s1")
+    old_key, old_txt = keygen(tmp_path, "ogiya.example", "s1")
     (tmp_path / "new").mkdir()
-    new_key, new_record = keygen(tmp_path / "new", "s1")
+    new_key, new_txt = keygen(tmp_path / "new", "ogiya.example", "s1")
+    old_record, new_record = old_txt.encode(), new_txt.encode()
     key = tmp_path / "ogiya.pem"
     shutil.copy(old_key, key)
     port = free_port()
@@ -205,17 +169,7 @@ async def test_sighup_rereads_the_dkim_keys_and_keeps_connections_and_old_keys_o
     config = example_config(
         tmp_path, listen=f"127.0.0.1:{port}", edits={auth_line: f"{auth_line}\n{dkim_line}"}
     )
-    imported = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway",
-        "consent",
-        "import",
-        str(CASES_FILE),
-        "--config",
-        str(config),
-    )
-    assert await imported.wait() == 0
+    await asyncio.to_thread(import_consent, config)
     raw = CASES[0].path.read_bytes()
     maildir = tmp_path / "maildir" / "new"
 
