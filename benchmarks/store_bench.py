@@ -37,23 +37,28 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from gateway.api import Envelope
+from gateway.bench.consent_world import (
+    SENDERS,
+    absent,
+    add_templates,
+    address,
+    batches,
+    present,
+)
 from gateway.config import Config, load
 from gateway.consent import (
-    ALL_TOPICS,
     Basis,
-    ConsentEvent,
     ConsentRecord,
     ConsentTemplate,
-    OptOutEvent,
 )
 from gateway.decision import decide
 from gateway.log import DecisionLog
@@ -81,13 +86,6 @@ EXAMPLES = Path(os.environ.get("TOKUDEN_EXAMPLES", ROOT.parent / "shared" / "exa
 DEFAULT_PG = "postgresql://127.0.0.1:5432/test"
 TARGET = 0.10  # issue 4: lookup + last-sent under 10 % of the gateway's time per message
 
-SENDERS = tuple(f"bench{i:02d}" for i in range(10))
-OPTOUT_EVERY = 100  # one address in a hundred has also opted out (alternately all, one topic)
-TOPICS: tuple[tuple[str, ...], ...] = ((), (), ("sale",), ("news", "sale"), ())
-BASES = (Basis.CONSENT,) * 7 + (Basis.NOTIFIED, Basis.TRANSACTION, Basis.PUBLISHED)
-METHODS = ("web form, checkbox at checkout", "paper form at the shop", "confirmation mail")
-EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-SPREAD = 2 * 365 * 86400  # obtained_at spans two years
 GROUP_COMMIT_COUNTERS = (  # attribute names a backend may expose for its commits
     "sent_commits",
     "group_commits",
@@ -96,76 +94,6 @@ GROUP_COMMIT_COUNTERS = (  # attribute names a backend may expose for its commit
     "commits",
     "transactions",
 )
-
-
-# --------------------------------------------------------------------------- the data
-
-
-def address(i: int) -> str:
-    """Row ``i``'s address, already normalised (lower-case ASCII)."""
-    return f"user{i:08d}@mail{i % 997:03d}.example.jp"
-
-
-def sender_of(i: int) -> str:
-    return SENDERS[i % len(SENDERS)]
-
-
-def present(rng: random.Random, rows: int, sender: int) -> int:
-    """A row index whose address is on record for ``sender``."""
-    n = len(SENDERS)
-    return rng.randrange((rows - sender + n - 1) // n) * n + sender
-
-
-def absent(rng: random.Random, rows: int, sender: int) -> int:
-    """A row index not on record for ``sender``: another sender's address, or none at all."""
-    if rng.random() < 0.5:
-        return rows + rng.randrange(rows)
-    other = (sender + 1 + rng.randrange(len(SENDERS) - 1)) % len(SENDERS)
-    return present(rng, rows, other)
-
-
-def consent_event(i: int, templates: dict[str, ConsentTemplate]) -> ConsentEvent:
-    sender = sender_of(i)
-    obtained = EPOCH + timedelta(seconds=(i * 7919) % SPREAD)
-    template = templates.get(sender) if i % 2 else None
-    basis = BASES[i % len(BASES)]
-    return ConsentEvent(
-        sender=sender,
-        address=address(i),
-        basis=basis,
-        obtained_at=obtained,
-        consignor="" if i % 3 else f"client{i % 7}",
-        topics=TOPICS[i % len(TOPICS)],
-        method=METHODS[i % len(METHODS)],
-        evidence="" if template else f"order #{i}: ticked 'メルマガを受け取る' at checkout",
-        template_id=template.template_id if template else None,
-        template_version=template.version if template else None,
-        collected_by="store_bench",
-        refusal_displayed=basis is Basis.PUBLISHED and i % 20 == 9,
-    )
-
-
-def optout_event(i: int) -> OptOutEvent:
-    return OptOutEvent(
-        sender=sender_of(i),
-        address=address(i),
-        opted_out_at=EPOCH + timedelta(seconds=SPREAD + i % 86400),
-        scope=ALL_TOPICS if (i // OPTOUT_EVERY) % 2 else "sale",
-        channel="one-click",
-        evidence=f"POST /unsubscribe token={i:x}",
-    )
-
-
-def batches(
-    rows: int, size: int, templates: dict[str, ConsentTemplate]
-) -> Iterator[tuple[list[ConsentEvent], list[OptOutEvent]]]:
-    """The rows, generated batch by batch: never more than one batch in memory."""
-    for start in range(0, rows, size):
-        stop = min(rows, start + size)
-        yield (
-            [consent_event(i, templates) for i in range(start, stop)],
-            [optout_event(i) for i in range(start, stop) if i % OPTOUT_EVERY == OPTOUT_EVERY - 1],
-        )
 
 
 # --------------------------------------------------------------------------- measuring
@@ -249,20 +177,7 @@ async def run_import(
     started = time.perf_counter()
     last_report = started
     async with store.writer() as writer:
-        templates = {
-            sender: await writer.add_template(
-                ConsentTemplate(
-                    sender=sender,
-                    template_id="signup-form",
-                    version=0,
-                    wording="□ 今後、当店からの新商品などの情報のメルマガ配信を希望する"
-                    " (I want to receive the shop's newsletter)",
-                    channel="web form",
-                    created_at=EPOCH,
-                )
-            )
-            for sender in SENDERS
-        }
+        templates = await add_templates(writer)
         for events, stops in batches(rows, batch, templates):
             await writer.add_consents(events)
             if stops:
