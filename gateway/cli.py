@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from gateway import __version__
-from gateway.commands import check, consent, dkim, dnscheck, passwd, serve
+from gateway.commands import bench, check, consent, dkim, dnscheck, passwd, serve
 from gateway.config import ConfigError
 
 EXIT_OK = 0
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tokuden {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, check, consent, passwd, dkim, dnscheck):
+    for module in (serve, check, consent, passwd, dkim, dnscheck, bench):
         module.register(sub)
     return parser
 
