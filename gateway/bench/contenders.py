@@ -321,6 +321,19 @@ postlog   unix-dgram n - n - 1 postlogd
 """
 
 
+def postfix_unavailable() -> str | None:
+    """Why Postfix cannot run here, or None."""
+    if not os.access(POSTFIX, os.X_OK):
+        return f"{POSTFIX} is not installed (apt-get install postfix)"
+    if os.geteuid() != 0:
+        return "starting a Postfix master needs root (it drops to mail_owner itself)"
+    try:
+        pwd.getpwnam("postfix")
+    except KeyError:
+        return "no 'postfix' user (mail_owner) on this machine"
+    return None
+
+
 class Postfix(Contender):
     """Debian's Postfix as a plain smarthost, with its own queue in a temporary folder."""
 
@@ -338,15 +351,7 @@ class Postfix(Contender):
         self.port = 0
 
     def unavailable(self) -> str | None:
-        if not os.access(POSTFIX, os.X_OK):
-            return f"{POSTFIX} is not installed (apt-get install postfix)"
-        if os.geteuid() != 0:
-            return "starting a Postfix master needs root (it drops to mail_owner itself)"
-        try:
-            pwd.getpwnam("postfix")
-        except KeyError:
-            return "no 'postfix' user (mail_owner) on this machine"
-        return None
+        return postfix_unavailable()
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         assert self.dir is not None
