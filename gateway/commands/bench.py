@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         only=args.only,
         rows=args.rows,
-        cache=args.cache,
-        shared=args.shared,
+        cache=args.cache.resolve(),
+        shared=args.shared.resolve(),
         keep=args.keep,
     )
     return main(settings, args.json)
