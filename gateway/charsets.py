@@ -325,8 +325,41 @@ def decode_iso2022jp(data: bytes) -> str:
     return _iso2022jp(data)[0]
 
 
+# Escapes Python's iso2022_jp codec reads as CP50220 does (ASCII and JIS X 0208 only):
+# anything else (ESC ( J, ESC ( I, SO/SI, foreign sets) takes the segment-by-segment path.
+_PLAIN_ESCAPES = (b"\x1b(B", b"\x1b$B", b"\x1b$@", b"\x1b$(B")
+
+
+def _plain_iso2022jp(data: bytes) -> bool:
+    """Only the escapes of ``_PLAIN_ESCAPES`` (counted: one pass of memchr each, no regex)."""
+    if b"\x0e" in data or b"\x0f" in data:
+        return False
+    return data.count(b"\x1b") == sum(data.count(escape) for escape in _PLAIN_ESCAPES)
+
+
 def _iso2022jp(data: bytes) -> tuple[str, bool]:
-    """The CP50220 reading, and whether designations outside CP50220 occurred."""
+    """The CP50220 reading, and whether designations outside CP50220 occurred.
+
+    Most mail is plain ISO-2022-JP: Python's C codec reads it in one call (about 40
+    times faster than pair by pair), and the few JIS X 0208 cells that its table maps
+    otherwise than CP932 (〜 ‖ − ¢ £ ¬) are then put right. NEC row 13, the IBM
+    extensions and broken runs make the codec fail, and go the long way.
+    """
+    if _plain_iso2022jp(data):
+        try:
+            text = data.decode("iso2022_jp")
+        except UnicodeDecodeError:
+            pass
+        else:
+            for jis_char, cp932_char in _cp932_differences().items():
+                if jis_char in text:
+                    text = text.replace(jis_char, cp932_char)
+            return text, False
+    return _iso2022jp_by_segment(data)
+
+
+def _iso2022jp_by_segment(data: bytes) -> tuple[str, bool]:
+    """The CP50220 reading, one escape-delimited segment at a time."""
     table = _jis_table()
     out: list[str] = []
     mode = b"\x1b(B"
@@ -340,9 +373,13 @@ def _iso2022jp(data: bytes) -> tuple[str, bool]:
         if mode in _ASCII_SETS:
             out.append(chunk.decode("latin-1"))
         elif mode in _JIS0208_SETS:
-            # A mailer that forgot ESC ( B before a line break: keep the break.
+            # A mailer that forgot ESC ( B before a line break: keep the break (and any
+            # other control character) as it is, as Python's codec does.
             out.append(
-                "\n".join(_jis_pairs(line.rstrip(b"\r"), table) for line in chunk.split(b"\n"))
+                "".join(
+                    _jis_pairs(run, table) if i % 2 == 0 else run.decode("ascii")
+                    for i, run in enumerate(_CONTROLS.split(chunk))
+                )
             )
         elif mode in _KANA_SETS:
             out.append(
@@ -368,6 +405,24 @@ def _foreign_segment(designation: bytes, chunk: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return (designation + chunk).decode("iso2022_jp_2", "replace")
+
+
+_CONTROLS = re.compile(rb"([\x00-\x1f]+)")
+
+
+@cache
+def _cp932_differences() -> dict[str, str]:
+    """Python's JIS X 0208 reading → CP932's, for the cells where the two tables differ."""
+    table = _jis_table()
+    differences = {}
+    for pair, char in table.items():
+        try:
+            jis = (b"\x1b$B" + pair + b"\x1b(B").decode("iso2022_jp")
+        except UnicodeDecodeError:
+            continue
+        if jis != char:
+            differences[jis] = char
+    return differences
 
 
 @cache

@@ -27,6 +27,7 @@ class _Cue:
     """A lexicon word as written (for the reason) and the pattern that finds it."""
 
     word: str
+    folded: str  # what the pattern looks for, so that ``in`` can rule most cues out first
     pattern: re.Pattern[str]
 
     @classmethod
@@ -35,7 +36,11 @@ class _Cue:
         folded = _fold(word)
         head = r"(?<![a-z0-9])" if folded[:1].isascii() and folded[:1].isalnum() else ""
         tail = r"(?![a-z0-9])" if folded[-1:].isascii() and folded[-1:].isalnum() else ""
-        return cls(word, re.compile(head + re.escape(folded) + tail))
+        return cls(word, folded, re.compile(head + re.escape(folded) + tail))
+
+    def found_in(self, text: str) -> bool:
+        """A substring test first: most cues are absent, and ``in`` is ten times a search."""
+        return self.folded in text and self.pattern.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ def _by_content(message: ParsedMessage) -> tuple[Category, str]:
 
 
 def _found(cues: tuple[_Cue, ...], text: str) -> list[str]:
-    return [cue.word for cue in cues if cue.pattern.search(text)]
+    return [cue.word for cue in cues if cue.found_in(text)]
 
 
 def _describe(kind: str, words: list[str]) -> list[str]:

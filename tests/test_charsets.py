@@ -7,6 +7,7 @@ the RFC 2047 section 8 examples; input bytes are built from code points here.
 from __future__ import annotations
 
 import base64
+import random
 
 import pytest
 
@@ -64,6 +65,88 @@ def test_iso2022jp2_foreign_designation_uses_python_codec() -> None:
 
 def test_undeclared_iso2022jp_detected_from_escape() -> None:
     assert decode(b"x " + jis(0x467C, 0x4B5C), None) == ("x 日本", "iso-2022-jp")
+
+
+def _sjis_of(j1: int, j2: int) -> bytes:
+    """The Shift_JIS bytes of JIS X 0208 cell (j1, j2): the arithmetic of JIS X 0208 Annex 1."""
+    s1 = ((j1 + 1) >> 1) + (0x70 if j1 <= 0x5E else 0xB0)
+    s2 = (j2 + (0x1F if j2 <= 0x5F else 0x20)) if j1 & 1 else j2 + 0x7E
+    return bytes((s1, s2))
+
+
+def test_every_jis_cell_reads_as_cp932_reads_its_shift_jis_twin() -> None:
+    # CP50220 is CP932 in 7-bit dress: each of the 94x94 cells must read as Microsoft's
+    # CP932 table (Python's cp932 codec) reads the same cell in Shift_JIS, including
+    # 〜 (U+FF5E, not U+301C) and the other cells where JIS and CP932 tables disagree.
+    checked = 0
+    for j1 in range(0x21, 0x7F):
+        for j2 in range(0x21, 0x7F):
+            try:
+                expected = _sjis_of(j1, j2).decode("cp932")
+            except UnicodeDecodeError:
+                continue
+            assert decode_iso2022jp(jis(j1 << 8 | j2)) == expected, hex(j1 << 8 | j2)
+            checked += 1
+    assert checked > 7000  # JIS X 0208's 6,879 cells plus NEC row 13 and the IBM extensions
+
+
+def test_wave_dash_of_a_real_mail_reads_as_cp932() -> None:
+    # 0x2141 in a Japanese mailer's ISO-2022-JP is 〜; Windows (CP50220) shows U+FF5E.
+    assert decode_iso2022jp(b"10:00" + jis(0x2141) + b"18:00") == "10:00\uff5e18:00"
+
+
+def test_line_breaks_and_tabs_inside_a_kanji_run_are_kept() -> None:
+    # A mailer that does not switch back to ASCII before CR LF (or a tab): the control
+    # bytes are not halves of a pair; the run goes on after them.
+    kanji = ESC_KANJI + b"$3$s\r\n$K\t$A" + ESC_ASCII
+    assert decode_iso2022jp(kanji) == "こん\r\nに\tち"
+
+
+def test_mixed_runs_read_the_same_in_one_call_or_segment_by_segment() -> None:
+    # The one-call path (Python's codec, then the CP932 cells) and the segment path must
+    # agree on every mail the codec accepts: random mails of ASCII, kanji runs under
+    # ESC $ B and ESC $ @, line breaks inside runs, odd bytes and NEC cells (which make
+    # the codec fail and so take the segment path both times).
+    from gateway.charsets import _iso2022jp, _iso2022jp_by_segment
+
+    rng = random.Random(2022)
+    cells = [
+        (j1 << 8 | j2).to_bytes(2, "big") for j1 in range(0x21, 0x7F) for j2 in range(0x21, 0x7F)
+    ]
+    strict = [c for c in cells if _python_reads(ESC_KANJI + c)]  # JIS X 0208 proper
+    extra = [c for c in cells if c not in set(strict)]  # NEC row 13, IBM, unassigned
+    one_call = 0
+    for _ in range(2000):
+        out = b""
+        for _ in range(rng.randint(1, 12)):
+            kind = rng.random()
+            if kind < 0.4:
+                out += bytes(rng.choice(b"abc XYZ 123.:/\r\n\t") for _ in range(rng.randint(0, 9)))
+            else:
+                out += rng.choice((b"\x1b$B", b"\x1b$@"))
+                for _ in range(rng.randint(0, 8)):
+                    roll = rng.random()
+                    if roll < 0.1:
+                        out += b"\r\n"
+                    elif roll < 0.11:
+                        out += rng.choice(cells)[:1]  # a broken pair
+                    elif roll < 0.12:
+                        out += rng.choice(extra)
+                    else:
+                        out += rng.choice(strict)
+                if rng.random() < 0.9:
+                    out += ESC_ASCII
+        one_call += _python_reads(out)
+        assert _iso2022jp(out) == _iso2022jp_by_segment(out), out
+    assert one_call > 500  # both paths were compared on many mails, not only the slow one
+
+
+def _python_reads(data: bytes) -> bool:
+    try:
+        data.decode("iso2022_jp")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # ---- Shift_JIS and aliases
