@@ -19,8 +19,6 @@ from gateway.api import Category, Classification, ParsedMessage, SenderProfile
 CATEGORY_HEADER = "X-Tokuden-Category"
 CUES_FILE = "classify_cues.toml"
 
-_WHITESPACE = re.compile(r"\s+")
-
 
 @dataclass(frozen=True)
 class _Cue:
@@ -50,9 +48,13 @@ class _Lexicon:
     weak_promotional: tuple[_Cue, ...]
 
 
-def _fold(text: str) -> str:
-    """NFKC folds full-width letters and half-width kana; case and spacing do not matter."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+def _fold(text: str, *, normalized: bool = False) -> str:
+    """NFKC folds full-width letters and half-width kana; case and spacing do not matter.
+
+    ``normalized`` says the text is NFKC already (the message's own view, made once).
+    """
+    nfkc = text if normalized else unicodedata.normalize("NFKC", text)
+    return " ".join(nfkc.casefold().split())
 
 
 def _cues(table: object, key: str) -> tuple[_Cue, ...]:
@@ -107,7 +109,7 @@ def _declared(message: ParsedMessage) -> tuple[Category | None, str]:
 
 
 def _by_content(message: ParsedMessage) -> tuple[Category, str]:
-    text = _fold(message.subject + "\n" + message.text)
+    text = _fold(message.subject) + " " + _fold(message.normalized, normalized=True)
     transactional = _found(_LEXICON.transactional, text)
     promotional = _found(_LEXICON.promotional, text)
     weak = _found(_LEXICON.weak_promotional, text)

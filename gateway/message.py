@@ -115,7 +115,8 @@ class ParsedMessage:
 
     @cached_property
     def normalized(self) -> str:
-        return unicodedata.normalize("NFKC", self.text)
+        """NFKC view of ``text``, from the parts' own views (NFKC never joins across lines)."""
+        return "\n\n".join(p.normalized for p in self.body_parts)
 
 
 # Deeper MIME nesting than any real mail: stop walking rather than recurse without bound.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import mailbox
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,10 @@ def test_plain_links() -> None:
         "http://b.example/x",
         "mailto:info@c.example",
     ]
+
+
+def test_normalized_view_is_nfkc_of_the_visible_text() -> None:
+    # 09_ad_alternative_shift_jis has full-width digits and half-width kana in both parts.
+    m = _read(EXAMPLES / "09_ad_alternative_shift_jis.eml")
+    assert m.normalized == unicodedata.normalize("NFKC", m.text)
+    assert all(p.normalized == unicodedata.normalize("NFKC", p.text) for p in m.parts)
