@@ -20,8 +20,7 @@ class DecisionLog:
         self._streams: list[IO[str]] = []
         self._owned: IO[str] | None = None
         if file is not None:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            self._owned = file.open("a", encoding="utf-8", buffering=1)
+            self._owned = _open(file)
             self._streams.append(self._owned)
         if stdout:
             self._streams.append(sys.stdout)
@@ -35,6 +34,20 @@ class DecisionLog:
     def close(self) -> None:
         if self._owned is not None:
             self._owned.close()
+
+
+def _open(file: Path) -> IO[str]:
+    """The log file for appending, its folder made; OSError says which step failed."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OSError(f"cannot open {file}: {file.parent} is not a folder") from None
+    except OSError as exc:
+        raise OSError(f"cannot create the folder {file.parent}: {exc.strerror}") from None
+    try:
+        return file.open("a", encoding="utf-8", buffering=1)
+    except OSError as exc:
+        raise OSError(f"cannot open {file}: {exc.strerror}") from None
 
 
 def finding_record(f: Finding) -> dict[str, Any]:

@@ -101,14 +101,21 @@ class Gateway:
         policies = load_policies(config.policies, config.source)
         keys = await asyncio.to_thread(KeyRing.load, config.senders)
         resolver = DnsResolver.from_config(config.dns)
-        store = await open_store(config.store.url)
+        try:
+            log = DecisionLog(config.log.file, config.log.stdout)
+        except OSError as exc:
+            raise OSError(f"{config.source}: log.file: {exc}") from None
+        try:
+            store = await open_store(config.store.url)
+        except StoreError as exc:
+            log.close()
+            raise StoreError(f"{config.source}: store.url: {exc}") from None
         pipeline = Pipeline(policies, store, resolver, config.relay.egress)
         next_hop = open_next_hop(
             config.relay.next_hop,
             local_hostname=config.server.hostname,
             timeout=config.relay.timeout,
         )
-        log = DecisionLog(config.log.file, config.log.stdout)
         return cls(config, store, pipeline, next_hop, log, keys)
 
     async def reload_keys(self) -> str:

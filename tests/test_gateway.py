@@ -226,7 +226,7 @@ async def test_next_hop_4xx_gives_451_and_nothing_is_delivered(
     assert t.data[0] == 451 and t.data[1].startswith("4.4.0"), t.data
 
 
-async def test_next_hop_down_gives_451_and_nothing_is_delivered(
+async def test_next_hop_down_gives_451_so_that_the_client_keeps_the_message(
     tmp_path: Path, consent_db: Path
 ) -> None:
     async with gateway(tmp_path, consent_db, next_hop=f"smtp://127.0.0.1:{free_port()}") as gw:

@@ -9,6 +9,7 @@ import pytest
 from gateway.config import load
 from gateway.passwords import hash_password
 from gateway.service import Gateway, Session
+from gateway.store import StoreError
 from tests.cases import example_config
 
 
@@ -60,3 +61,28 @@ def test_trusted_networks_come_from_the_config(service: Gateway) -> None:
     assert service.is_trusted("::1")
     assert not service.is_trusted("192.0.2.10")
     assert not service.is_trusted("not-an-ip")
+
+
+async def test_a_log_file_that_cannot_be_opened_names_the_config_and_the_key(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    edits = {'file = "../var/tour/decisions.log"': f'file = "{blocker / "decisions.log"}"'}
+    path = example_config(tmp_path, edits=edits)
+    with pytest.raises(OSError) as failed:
+        await Gateway.open(load(path))
+    assert str(failed.value) == (
+        f"{path}: log.file: cannot open {blocker}/decisions.log: {blocker} is not a folder"
+    )
+
+
+async def test_a_store_that_cannot_be_created_names_the_config_and_the_key(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    path = example_config(tmp_path, store=blocker / "consent.db")
+    with pytest.raises(StoreError) as failed:
+        await Gateway.open(load(path))
+    assert str(failed.value).startswith(f"{path}: store.url: {blocker}/consent.db")
