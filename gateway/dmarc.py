@@ -241,6 +241,11 @@ def organizational_domain(domain: str) -> str:
     return str(_psl().privatesuffix(name) or name)
 
 
+def is_public_suffix(domain: str) -> bool:
+    """``co.jp``, ``jp``: a name under which anyone registers, owned by none of them."""
+    return bool(_psl().is_public(_name(domain)))
+
+
 def aligned(author_domain: str, identifier_domain: str, mode: Mode) -> bool:
     """Identifier alignment (RFC 7489 §3.1): strict is one name, relaxed one org domain."""
     author, identifier = _name(author_domain), _name(identifier_domain)

@@ -67,6 +67,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, uti
 from dkim.canonicalization import CanonicalizationPolicy
 
 from gateway.address import AddressError, normalize_domain
+from gateway.dmarc import is_public_suffix
 from gateway.mime import MimeError, seven_bit
 from gateway.profile import DkimKey, SenderProfile
 
@@ -248,9 +249,16 @@ def _read_all(profiles: Iterable[SenderProfile]) -> dict[str, PrivateKey]:
 
 def _check_names(dk: DkimKey) -> None:
     try:
-        normalize_domain(dk.domain)
+        domain = normalize_domain(dk.domain)
     except AddressError as exc:
         raise SigningKeyError(f"DKIM key {dk.key_file}: bad domain {dk.domain!r}: {exc}") from None
+    if is_public_suffix(domain):
+        # A d= above the organisational domain would sign every mail under it and align
+        # with none of them (RFC 7489 §3.1): a typo, never what the operator meant.
+        raise SigningKeyError(
+            f"DKIM key {dk.key_file}: domain {dk.domain!r} is a public suffix;"
+            " sign with the sender's own domain"
+        )
     if not dk.selector or not dk.selector.isascii():
         raise SigningKeyError(f"DKIM key {dk.key_file}: bad selector {dk.selector!r}")
 

@@ -446,6 +446,18 @@ async def test_reload_reads_the_files_again_and_keeps_the_old_ring_on_failure(
         await ring.sign(raw, "minato.example", other)
 
 
+@pytest.mark.parametrize("domain", ["co.jp", "jp", "example"])
+def test_a_key_for_a_public_suffix_is_refused(
+    keys: dict[str, tuple[Path, str]], domain: str
+) -> None:
+    # d=co.jp would sign every *.co.jp sender's mail and align with none (RFC 7489 §3.1);
+    # the Public Suffix List names co.jp and jp, and an unlisted TLD is public by its "*" rule.
+    path = keys["2048_testkey.key"][0]
+    profile = SenderProfile(name="p", consignor="c", dkim=(DkimKey(domain, "s", str(path)),))
+    with pytest.raises(SigningKeyError, match=rf"domain '{domain}' is a public suffix"):
+        KeyRing.load({"p": profile})
+
+
 async def test_a_large_mail_is_signed_in_a_worker_thread(
     keys: dict[str, tuple[Path, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

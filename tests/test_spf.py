@@ -283,11 +283,9 @@ async def test_the_cache_is_bounded_lru() -> None:
 WIRE_TIMEOUT = 0.5
 
 
-# Over the wire only: a CNAME loop.  dnspython 2.9 reports the loop as a failed server
-# (NoNameservers wrapping ChainTooLong), so DnsResolver's `except ChainTooLong: []` is
-# never reached and the A lookup of the PTR name raises DnsTempError: temperror instead of
-# the suite's neutral (RFC 7208 §5.5: a DNS error skips the name).  Fix in gateway/dns.py;
-# `strict` makes this fail once it is fixed.
+# Over the wire, a CNAME loop is what dnspython 2.9 reports as a failed server
+# (NoNameservers wrapping ChainTooLong); DnsResolver reads it as no data, so the PTR
+# vectors end neutral as the suite says (RFC 7208 §5.5: a DNS error skips the name).
 
 
 @pytest.mark.parametrize("vector_id", list(RFC7208))
