@@ -197,6 +197,15 @@ def _fold(text: str) -> str:
     return _LONG_VOWEL_HYPHEN.sub("-", folded)
 
 
+def _words(folded: str) -> str:
+    """A folded text with its URLs and e-mail addresses blanked: the words that may state an item.
+
+    Words inside a URL or address (``.../unsubscribe``, ``contact@``) are no
+    statement, whether the URL stands in the text or is an anchor's visible text.
+    """
+    return _EMAIL.sub(" ", _URL.sub(" ", folded))
+
+
 def _name_key(text: str) -> str:
     """A name or line with spacing, dots and commas gone and corporate forms spelt one way.
 
@@ -316,7 +325,7 @@ class _Reading:
         self.wording = wording
         self.lines = part.text.splitlines()
         self.folded = [_fold(line) for line in self.lines]
-        self.words = [_EMAIL.sub(" ", _URL.sub(" ", line)) for line in self.folded]
+        self.words = [_words(line) for line in self.folded]
         self.targets = self._targets()
         own_url = _url_key(profile.optout_url) if profile.optout_url else None
         own_address = (profile.optout_address or "").strip().lower() or None
@@ -425,7 +434,7 @@ class _Reading:
         An anchor that names another item (お問い合わせはこちら) says what its link
         is, whatever else stands on its line.
         """
-        anchor = _fold(target.anchor)
+        anchor = _words(_fold(target.anchor))
         if self.wording.optout.search(anchor):
             return _Hit(self.part, f"{self.quote(target.line)} (anchor text {target.anchor!r})")
         if target.line is None or self.wording.labels.search(anchor):
@@ -502,7 +511,7 @@ class _Reading:
         for target in self.targets:
             if target.address is not None or target.line is None or target in self.optout:
                 continue
-            anchor = _fold(target.anchor)
+            anchor = _words(_fold(target.anchor))
             around = " ".join([anchor, *(self.words[i] for i in self.neighbourhood(target.line))])
             if not topics.search(around):
                 continue

@@ -287,6 +287,68 @@ def test_d3_words_inside_the_url_are_not_a_statement() -> None:
     assert _rules(_check(_part(text), context=_context(MINATO))) == {"D3"}
 
 
+def _html_mail(markup: str, charset: str = "utf-8") -> ParsedMessage:
+    """A one-part HTML mail, rendered by the gateway as a reader's client would show it."""
+    return parse(
+        b"From: news@minato.example\r\nMIME-Version: 1.0\r\n"
+        + f"Content-Type: text/html; charset={charset}\r\n".encode()
+        + b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+        + markup.replace("\n", "\r\n").encode(charset)
+    )
+
+
+def _check_mail(message: ParsedMessage, profile: SenderProfile = MINATO) -> list[Finding]:
+    findings = POLICY.check(message, _context(profile))
+    assert all(f.message.isascii() for f in findings)
+    return findings
+
+
+def test_d3_url_shown_as_its_own_anchor_text_is_no_statement() -> None:
+    """D3: <a href=…/unsubscribe>https://…/unsubscribe</a> shows the address, and words inside
+    a URL say nothing; the only statement is white on white. As in plain text, D3 is missing."""
+    markup = (
+        '<p><span style="color:#ffffff">配信停止をご希望の方は下記からお手続きください。</span><br>'
+        '<a href="https://shop.minato.example/unsubscribe">https://shop.minato.example/unsubscribe'
+        "</a><br>株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3<br>"
+        "お問い合わせ：06-6123-4567</p>"
+    )
+    [d3] = _check_mail(_html_mail(markup))
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_not_adjacent")
+    assert "opt-out wording present only in hidden text" in d3.evidence
+    plain = _part(
+        "https://shop.minato.example/unsubscribe\n株式会社みなと電子　〒530-0001 大阪府大阪市北区"
+        "梅田1-2-3\nお問い合わせ：06-6123-4567",
+        charset="utf-8",
+    )
+    assert _rules(_check(plain, context=_context(MINATO))) == {"D3"}
+
+
+def test_d5_url_shown_as_its_own_anchor_text_names_no_topic() -> None:
+    """D5 by link needs words saying enquiries are taken there; ".../contact/" inside the URL
+    that an anchor shows as its text is no such word, in HTML as in plain text."""
+    contact = "https://www.minato.example/company/contact/"
+    head = "配信停止は下記から\nhttps://shop.minato.example/unsubscribe\n株式会社みなと電子\n"
+    head += "〒530-0001 大阪府大阪市北区梅田1-2-3\n"
+    html = _part(
+        head + contact,
+        content_type="text/html",
+        charset="utf-8",
+        links=[
+            Link(
+                "https://shop.minato.example/unsubscribe", "https://shop.minato.example/unsubscribe"
+            ),
+            Link(contact, contact),
+        ],
+    )
+    [d5] = _check(html, context=_context(MINATO))
+    assert (d5.rule, d5.code) == ("D5", "display.contact_missing")
+    assert _rules(_check(_part(head + contact, charset="utf-8"), context=_context(MINATO))) == {
+        "D5"
+    }
+    labelled = dataclasses.replace(html, links=(html.links[0], Link(contact, "お問い合わせ窓口")))
+    assert _check(labelled, context=_context(MINATO)) == []
+
+
 def test_d3_statement_wrapped_over_two_lines() -> None:
     text = "扇屋商店\n配信停止をご希望の方は\n下記のページからお手続きください。\n"
     text += (

@@ -2991,6 +2991,107 @@ https://www.hikari-net.example/mail/settings
 )
 
 
+# ---------------------------------------------------------------------------
+# Added after the audit of issue 3: one mail per trick it found, labelled from
+# LAW.md like the rest (66-69 break a rule, 70 is compliant).
+# ---------------------------------------------------------------------------
+
+add(
+    "66_minato_url_as_anchor_text_statement_white_html_utf8_b64.eml",
+    "minato",
+    "advertising",
+    ("D3",),
+    "The opt-out link shows its own URL as its text, and the only opt-out statement above it"
+    " is white on white: a reader sees a bare URL. Words inside a URL (/unsubscribe) state"
+    " nothing (README, D3), so there is no statement next to the opt-out URL (D3).",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="モバイルバッテリー 冬のまとめ買い割引",
+    day=7,
+    extra=LIST_UNSUB_MINATO,
+    content=text(
+        """\
+<html><body style="background-color:#ffffff;">
+<div style="max-width:600px;margin:0 auto;font-family:sans-serif;font-size:14px;">
+<p>寒い季節はバッテリーの減りが早くなります。<br>
+10000mAhのモバイルバッテリーを、2個以上のご購入で1個あたり500円引きにいたします。</p>
+<p><a href="https://shop.minato.example/item/mb10000">商品ページへ</a></p>
+<p><span style="color:#ffffff">配信停止をご希望の方は下記からお手続きください。</span><br>
+<a href="https://shop.minato.example/unsubscribe">https://shop.minato.example/unsubscribe</a><br>
+株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3<br>
+お問い合わせ：06-6123-4567</p>
+</div>
+</body></html>
+""",
+        "utf-8",
+        "base64",
+        "html",
+    ),
+)
+
+add(
+    "67_minato_contact_url_as_anchor_text_alternative_iso2022jp_utf8_qp.eml",
+    "minato",
+    "advertising",
+    ("D5",),
+    "The text alternative labels the enquiry page (お問い合わせ窓口：URL, D5 by link); the HTML"
+    " alternative shows the same URL as the anchor's own text with no words saying what is"
+    " there. A URL alone does not say enquiries are taken there (LAW.md D5: 'then the mail"
+    " says where'), and words inside the URL are not words of the mail: the HTML view lacks D5.",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="USB-C ハブ 新色のご案内",
+    header_charset="iso-2022-jp",
+    day=8,
+    content=multipart(
+        "alternative",
+        "----=_alt_minato_hub",
+        text(
+            """\
+吉田 様
+
+ご好評のUSB-C ハブ（7ポート）に、新色のシルバーとネイビーが加わりました。
+価格は据え置きの5,980円です。
+https://shop.minato.example/item/hub7
+
+--
+メール配信の停止をご希望の方は、次のURLからお手続きください。
+https://shop.minato.example/unsubscribe
+株式会社みなと電子
+〒530-0001 大阪府大阪市北区梅田1-2-3
+お問い合わせ窓口：https://www.minato.example/company/contact/
+""",
+            "iso-2022-jp",
+            "7bit",
+        ),
+        text(
+            """\
+<html><body>
+<div style="max-width:600px;margin:0 auto;font-family:sans-serif;font-size:14px;">
+<p>吉田 様</p>
+<p>ご好評のUSB-C ハブ（7ポート）に、新色のシルバーとネイビーが加わりました。<br>
+価格は据え置きの5,980円です。</p>
+<p><a href="https://shop.minato.example/item/hub7">新色を見る</a></p>
+<p style="font-size:12px;color:#555555;">
+メール配信の停止をご希望の方は、次のURLからお手続きください。<br>
+<a href="https://shop.minato.example/unsubscribe">https://shop.minato.example/unsubscribe</a><br>
+株式会社みなと電子<br>
+〒530-0001 大阪府大阪市北区梅田1-2-3<br>
+<a href="https://www.minato.example/company/contact/">https://www.minato.example/company/contact/</a>
+</p>
+</div>
+</body></html>
+""",
+            "utf-8",
+            "quoted-printable",
+            "html",
+        ),
+    ),
+)
+
+
 def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
