@@ -51,6 +51,7 @@ address under the opt-out URL is not taken for an opt-out target."""
 LEXICON_LISTS = (
     "optout_terms",
     "optout_patterns",
+    "optout_negations",
     "reply_terms",
     "reply_negations",
     "pointer_terms",
@@ -107,6 +108,13 @@ _CORPORATE = {"(株)": "株式会社", "(有)": "有限会社", "(同)": "合同
 _LATIN_SUFFIXES = {"company": "co", "limited": "ltd", "incorporated": "inc", "corporation": "corp"}
 _LATIN_SUFFIX = re.compile(r"\b(?:" + "|".join(_LATIN_SUFFIXES) + r")\b")
 _NAME_MARKS = re.compile(r"[\s.,・']+")
+# Where one clause of a statement ends and the next begins, on folded words: a sentence
+# end, a semicolon, or a "but" (「返信できませんが、配信停止は…」 is two clauses).
+_CLAUSE_BREAK = re.compile(
+    r"[。!?;]|\.(?=\s|$)|(?:が|けれども?|けど)[、,]|\b(?:but|however)\b", re.IGNORECASE
+)
+# A remark in brackets is a clause of its own, and the text around it one clause.
+_REMARK = re.compile(r"\(([^()]*)\)")
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,7 @@ class _Wording:
     """The lexicon, compiled: what to look for in a line (see optout_lexicon.toml)."""
 
     optout: re.Pattern[str]
+    negations: re.Pattern[str]  # what takes opt-out wording back (配信停止はできません)
     reply: re.Pattern[str]
     reply_negations: re.Pattern[str]
     pointers: re.Pattern[str]
@@ -126,6 +135,7 @@ class _Wording:
     def build(cls, lists: Mapping[str, list[str]]) -> _Wording:
         return cls(
             optout=_pattern(lists["optout_terms"], lists["optout_patterns"]),
+            negations=_pattern(lists["optout_negations"]),
             reply=_pattern(lists["reply_terms"]),
             reply_negations=_pattern(lists["reply_negations"]),
             pointers=_pattern(lists["pointer_terms"]),
@@ -134,6 +144,25 @@ class _Wording:
             labels=_pattern(lists["address_terms"] + lists["contact_terms"]),
             optout_terms=tuple(lists["optout_terms"]),
         )
+
+    def states(self, words: str) -> bool:
+        """Whether the words say that the reader may opt out (D3).
+
+        Some opt-out wording must stand in a clause where no negation takes it
+        back: one that ends after the wording begins (配信停止はできません, "cannot
+        unsubscribe"). A negation in another clause (「返信できませんが、配信停止は
+        下記から」, 「配信停止は下記から（ご返信では承れません）」) is about something else.
+        """
+        remarks = [_REMARK.sub(" ", words), *_REMARK.findall(words)]
+        for clause in (c for remark in remarks for c in _CLAUSE_BREAK.split(remark)):
+            ends = [n.end() for n in self.negations.finditer(clause)]
+            if any(all(end <= m.start() for end in ends) for m in self.optout.finditer(clause)):
+                return True
+        return False
+
+    def denies(self, words: str) -> bool:
+        """Opt-out wording that says the reader cannot opt out, and nothing saying they may."""
+        return bool(self.optout.search(words)) and not self.states(words)
 
 
 def _read_lexicon(path: Path | None) -> dict[str, list[str]]:
@@ -426,7 +455,7 @@ class _Reading:
     def _other_item(self, line: int) -> bool:
         """A line that labels another display item (お問い合わせ：…, 所在地：…) and not opt-out."""
         words = self.words[line]
-        return bool(self.wording.labels.search(words)) and not self.wording.optout.search(words)
+        return bool(self.wording.labels.search(words)) and not self.wording.states(words)
 
     def _statement_near(self, target: _Target) -> _Hit | None:
         """The opt-out wording next to the target (D3): its anchor text or a line around it.
@@ -435,24 +464,35 @@ class _Reading:
         is, whatever else stands on its line.
         """
         anchor = _words(_fold(target.anchor))
-        if self.wording.optout.search(anchor):
+        if self.wording.states(anchor):
             return _Hit(self.part, f"{self.quote(target.line)} (anchor text {target.anchor!r})")
         if target.line is None or self.wording.labels.search(anchor):
             return None
         for i in self.neighbourhood(target.line, self._other_item):
-            if self.wording.optout.search(self.words[i]):
+            if self.wording.states(self.words[i]):
                 return _Hit(self.part, self.quote(i))
         return None
 
     def nearest_statement(self, target: _Target) -> tuple[str, str, str]:
         """Why a target has no D3 statement: short reasons (English, Japanese) and evidence."""
-        wording = [i for i, words in enumerate(self.words) if self.wording.optout.search(words)]
+        wording = [i for i, words in enumerate(self.words) if self.wording.states(words)]
         line = target.line
         if line is None:
             return (
                 "the link's place in the text is unknown",
                 "リンクの本文中の位置が分かりません",
                 f"{self.label}: link {target.shown} (anchor text {target.anchor!r})",
+            )
+        window = self.neighbourhood(line, self._other_item)
+        denials = [i for i in window if self.wording.denies(self.words[i])]
+        if self.wording.denies(_words(_fold(target.anchor))) or denials:
+            denial = self.quote(denials[0]) if denials else f"the anchor text {target.anchor!r}"
+            return (
+                "the opt-out wording next to it says the reader cannot opt out",
+                "隣の文言は、配信停止ができない旨を述べています",
+                f"opt-out wording next to {self.quote(line)} is negated: {denial}"
+                " (the lexicon's [optout] negations: a statement that one cannot stop the mail"
+                " is not one that one may)",
             )
         if not wording:
             return (
@@ -495,9 +535,7 @@ class _Reading:
             for i, words in enumerate(self.words)
             if self.wording.reply.search(words)
             and not self.wording.reply_negations.search(words)
-            and any(
-                self.wording.optout.search(self.words[j]) for j in self.neighbourhood(i, reach=1)
-            )
+            and any(self.wording.states(self.words[j]) for j in self.neighbourhood(i, reach=1))
         ]
 
     def pointers(self, topics: re.Pattern[str], info_key: str | None) -> list[_Hit]:
@@ -649,7 +687,7 @@ def _judge(
         elif rule == "D3" and found["D2"]:
             findings.append(_not_adjacent(readings, hidden, where, wording))
         elif rule == "D3":
-            if not any(wording.optout.search(w) for r in readings for w in r.words):
+            if not any(wording.states(w) for r in readings for w in r.words):
                 findings.append(_missing(rule, where, profile, unseen.get(rule), full))
         else:
             findings.append(_missing(rule, where, profile, unseen.get(rule), full))
@@ -764,7 +802,7 @@ def _not_adjacent(
             reason, reason_ja, why = r.nearest_statement(target)
             reasons.append((reason, reason_ja))
             evidence.append(f"opt-out target {target.shown}: {why}")
-    unseen = [r.quote(i) for r in hidden for i, w in enumerate(r.words) if wording.optout.search(w)]
+    unseen = [r.quote(i) for r in hidden for i, w in enumerate(r.words) if wording.states(w)]
     if unseen:
         evidence.append(f"opt-out wording present only in hidden text: {unseen[0]}")
     return Finding(

@@ -609,6 +609,52 @@ def test_d3_words_that_do_not_say_one_may_opt_out(words: str) -> None:
     assert [f.rule for f in findings] == ["D3"]
 
 
+@pytest.mark.parametrize(
+    "denial",
+    [
+        "本メールは会員向けのため、配信停止はできません。",
+        "このお知らせの配信停止は受け付けておりません。",
+        "メール配信の停止はお受けいたしかねます。",
+        "You cannot unsubscribe from these member notices.",
+    ],
+)
+def test_d3_negated_statement_that_one_cannot_opt_out(denial: str) -> None:
+    """D3 asks for a statement that the reader may opt out (オプトアウトの通知ができる旨); one
+    that says they cannot, right above the opt-out URL, is the opposite."""
+    [d3] = _check(_part(BODY + FOOTER.replace(STATEMENT, denial)))
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_not_adjacent")
+    assert "says the reader cannot opt out" in d3.message
+    assert "is negated" in d3.evidence
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # The negation is about replying, in another clause or a remark: opt-out is stated.
+        "このメールは送信専用のため返信できませんが、配信停止は下記URLから承ります。",
+        "配信停止は下記URLからお手続きください。なお、本メールへの返信はできません。",
+        "配信停止をご希望の方は下記よりお手続きください（ご返信では承れません）",
+        "To unsubscribe, use the link below. You cannot reply to this email.",
+    ],
+)
+def test_d3_negation_of_something_else_leaves_the_statement(statement: str) -> None:
+    assert _check(_part(BODY + FOOTER.replace(STATEMENT, statement))) == []
+
+
+def test_d2_d3_missing_when_the_only_wording_denies_opt_out() -> None:
+    """No opt-out target, and only 「配信停止はできません」: neither D2 nor D3 is shown."""
+    footer = "本メールは会員向けのため、配信停止はできません。" + ADDRESS_AND_PHONE
+    assert _rules(_check(_part(BODY + footer))) == {"D2", "D3"}
+
+
+def test_optout_negations_option_adds_to_the_lexicon() -> None:
+    denial = "配信停止は承りかねます。"  # not a built-in negation
+    text = BODY + FOOTER.replace(STATEMENT, denial)
+    assert _check(_part(text)) == []
+    policy = DisplayPolicy({"optout_negations": ["承りかねます"]})
+    assert _rules(_check(_part(text), policy=policy)) == {"D3"}
+
+
 def test_d3_statement_two_paragraphs_away_is_not_adjacent() -> None:
     """D3 window: the same block or the adjacent one, not one paragraph further."""
     url = "https://www.ogiya.example/mail/stop"
@@ -687,8 +733,10 @@ def test_reply_opt_out_needs_a_from_address() -> None:
 
 
 def test_replies_not_read_is_not_reply_opt_out() -> None:
+    """No opt-out by reply (D2), and 「配信停止はできません」 says one cannot opt out, so no D3
+    statement (オプトアウトの通知ができる旨) is shown either."""
     text = "このメールは送信専用です。返信いただいても配信停止はできません。" + ADDRESS_AND_PHONE
-    assert _rules(_check(_part(text))) == {"D2"}
+    assert _rules(_check(_part(text))) == {"D2", "D3"}
 
 
 # --- D4/D5 on a linked page ------------------------------------------------------

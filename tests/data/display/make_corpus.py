@@ -3092,6 +3092,45 @@ https://shop.minato.example/unsubscribe
 )
 
 
+add(
+    "68_hikari_members_cannot_opt_out_above_url_sjis_qp.eml",
+    "hikari",
+    "advertising",
+    ("D3",),
+    "Right above the opt-out URL the mail says 「本メールは会員向けのため、配信停止はできません」."
+    " LAW.md D3 asks for a statement that the recipient may opt out; one that says they cannot"
+    " is the opposite, so no D3 statement is shown next to the URL (D2 is there).",
+    sender_name="ひかり通信",
+    sender_address="members@hikari-net.example",
+    to="kimura@example.jp",
+    subject="【会員さま限定】光回線 乗り換えキャッシュバック増額",
+    header_charset="shift_jis",
+    day=9,
+    content=text(
+        """\
+木村 様
+
+ひかり通信 会員さま限定のご案内です。
+ご家族・ご友人のご紹介で光回線にお乗り換えいただくと、
+キャッシュバックを通常の10,000円から15,000円に増額いたします。
+
+お申し込み期限：2027年1月31日
+ご紹介の手続き：https://www.hikari-net.example/referral/
+
+――――――――――――――――――――
+本メールは会員向けのため、配信停止はできません。
+https://www.hikari-net.example/mail/settings
+ひかり通信株式会社
+〒150-0002 東京都渋谷区渋谷2-3-4
+お問い合わせ：0120-000-111
+――――――――――――――――――――
+""",
+        "shift_jis",
+        "quoted-printable",
+    ),
+)
+
+
 def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
