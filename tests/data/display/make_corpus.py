@@ -3131,6 +3131,85 @@ https://www.hikari-net.example/mail/settings
 )
 
 
+add(
+    "69_minato_statement_points_to_the_end_under_sale_url_eucjp.eml",
+    "minato",
+    "advertising",
+    ("D3",),
+    "「配信停止をご希望の方は、末尾のリンクからどうぞ」 stands right under the sale URL and says"
+    " its link is at the end; the opt-out URL at the end stands alone, eight lines further"
+    " down. The statement is not immediately before or after the opt-out URL (LAW.md D3), and"
+    " the sale URL it happens to touch is not the one it speaks of.",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="【みなと電子】冬のセール 本日スタート",
+    header_charset="iso-2022-jp",
+    day=10,
+    content=text(
+        """\
+吉田 様
+
+株式会社みなと電子の冬のセールが本日から始まりました。
+セール会場：https://shop.minato.example/sale
+配信停止をご希望の方は、末尾のリンクからどうぞ。
+・商品1　USB-C ハブ 7ポート　4,980円
+・商品2　ワイヤレス充電スタンド　3,980円
+・商品3　モバイルバッテリー 10000mAh　2,980円
+・商品4　ノイズキャンセリングイヤホン　9,800円
+・商品5　スマートウォッチ　12,800円
+・商品6　Bluetooth スピーカー　5,480円
+・商品7　充電ケーブル 3本セット　1,280円
+https://shop.minato.example/unsubscribe
+
+株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3
+お問い合わせ：06-6123-4567
+""",
+        "euc-jp",
+        "8bit",
+    ),
+)
+
+add(
+    "70_minato_optout_anchor_on_campaign_link_html_utf8_qp.eml",
+    "minato",
+    "advertising",
+    ("D3",),
+    "The anchor 「配信停止はこちら」 links to the campaign page, and the sender's opt-out URL"
+    " (its profile's optout_url) stands at the bottom with no words next to it. D3 must be"
+    " immediately before or after the URL that takes opt-out requests (LAW.md D2, D3); a"
+    " statement on another link is not next to it.",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="新生活応援キャンペーンのお知らせ",
+    day=11,
+    content=text(
+        """\
+<html><body>
+<table width="600" align="center" style="font-family:sans-serif;font-size:14px;">
+<tr><td style="padding:20px;">
+<p>新生活を始める方に、充電器とケーブルのセットを特別価格でご用意しました。</p>
+<p><a href="https://shop.minato.example/campaign/spring">キャンペーン会場へ</a></p>
+</td></tr>
+<tr><td style="padding:12px 20px;font-size:11px;color:#666666;">
+<a href="https://shop.minato.example/campaign/spring?from=footer">配信停止はこちら</a><br>
+株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3<br>
+お問い合わせ：06-6123-4567
+</td></tr>
+<tr><td style="padding:24px 20px 12px 20px;font-size:11px;color:#666666;">
+https://shop.minato.example/unsubscribe
+</td></tr>
+</table>
+</body></html>
+""",
+        "utf-8",
+        "quoted-printable",
+        "html",
+    ),
+)
+
+
 def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
