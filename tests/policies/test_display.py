@@ -349,6 +349,18 @@ def test_d5_url_shown_as_its_own_anchor_text_names_no_topic() -> None:
     assert _check(labelled, context=_context(MINATO)) == []
 
 
+def test_footer_after_closing_html_is_displayed() -> None:
+    """Mail clients parse HTML as HTML5 does and show what follows </html> in the body: a
+    complete footer written there displays D1-D5."""
+    markup = (
+        "<html><body><p>冬のセール開催中です。</p></body></html>\n"
+        '<p>配信停止をご希望の方は<a href="https://shop.minato.example/unsubscribe">こちら</a>'
+        "からお手続きください。<br>株式会社みなと電子 〒530-0001 大阪府大阪市北区梅田1-2-3 "
+        "06-6123-4567</p>\n"
+    )
+    assert _check_mail(_html_mail(markup)) == []
+
+
 def test_d3_statement_wrapped_over_two_lines() -> None:
     text = "扇屋商店\n配信停止をご希望の方は\n下記のページからお手続きください。\n"
     text += (

@@ -3210,6 +3210,39 @@ https://shop.minato.example/unsubscribe
 )
 
 
+add(
+    "71_minato_footer_after_closing_html_sjis_b64.eml",
+    "minato",
+    "advertising",
+    (),
+    "The footer follows </html>, as some templating systems append it. Browsers and mail"
+    " clients parse HTML as HTML5 does and show it after the body's content, so the reader"
+    " sees the statement on the opt-out link (D2, D3), name, address and phone (D1, D4, D5).",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="冬のセール開催中です",
+    header_charset="shift_jis",
+    day=12,
+    content=text(
+        """\
+<html><head><title>冬のセール</title></head>
+<body style="font-family:sans-serif;font-size:14px;">
+<p>冬のセール開催中です。<br>
+イヤホン、充電器、ケーブルなど300点以上を最大30%オフでご用意しました。</p>
+<p><a href="https://shop.minato.example/sale">セール会場へ</a></p>
+</body></html>
+<p style="font-size:12px;color:#555555;">配信停止をご希望の方は\
+<a href="https://shop.minato.example/unsubscribe">こちら</a>からお手続きください。<br>
+株式会社みなと電子 〒530-0001 大阪府大阪市北区梅田1-2-3 06-6123-4567</p>
+""",
+        "shift_jis",
+        "base64",
+        "html",
+    ),
+)
+
+
 def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
