@@ -1,8 +1,10 @@
 """The footer fix: append a sender profile's display block to a mail that lacks display items.
 
 The block goes into the main text/plain part in that part's own charset and
-transfer encoding, and before ``</body>`` of the main text/html part, so the
-items sit where the reader reads and in the main text's encoding (LAW.md D6).
+transfer encoding, and before ``</body>`` of the main text/html part (before
+``</html>`` when there is no ``</body>``, at the end when neither is there),
+so the items sit where the reader reads and in the main text's encoding
+(LAW.md D6).
 Only the bodies of those parts change: the rest of the mail, headers and
 MIME structure included, is copied byte for byte.
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from collections.abc import Sequence
 from string import Formatter
 
 from gateway import charsets
@@ -46,6 +50,7 @@ FooterError = MimeError
 
 _URL = re.compile(r"(https?://[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+_HTML_END = re.compile(rb"</html\s*>", re.IGNORECASE)
 
 
 def render_block(profile: SenderProfile) -> str:
@@ -72,7 +77,7 @@ def append_footer(message: ParsedMessage, block: str) -> bytes:
     leaves = text_leaves(message.raw)
     if [leaf.content_type for leaf in leaves] != [p.content_type for p in message.parts]:
         raise FooterError("the MIME structure could not be located byte for byte")
-    targets = _main_parts(message.parts)
+    targets = main_parts(message)
     if not targets:
         raise FooterError("the mail has no text part to carry the display block")
     raw = message.raw
@@ -83,13 +88,42 @@ def append_footer(message: ParsedMessage, block: str) -> bytes:
     return raw
 
 
-def _main_parts(parts: tuple[TextPart, ...]) -> list[TextPart]:
-    """The first body text/plain and the first body text/html: what a reader reads as the mail."""
+def main_parts(message: ParsedMessage) -> list[TextPart]:
+    """The parts the block goes into: the first body text/plain and the first body text/html,
+    what a reader reads as the mail."""
     chosen: dict[str, TextPart] = {}
-    for part in parts:
+    for part in message.parts:
         if not part.attachment:
             chosen.setdefault(part.content_type, part)
     return list(chosen.values())
+
+
+def unseen(fixed: ParsedMessage, parts: Sequence[TextPart], block: str) -> list[tuple[str, str]]:
+    """The parts the block went into where a reader of ``fixed`` does not see it, and why.
+
+    Each is (part, why): the block is in the part's hidden text (display:none
+    around the insertion point, say), or not in its rendered text at all.
+    Lines are compared by their letters and digits only (NFKC), so a dash or
+    a space the charset wrote otherwise does not count as unseen.
+    """
+    lines = [key for key in (_seen_key(line) for line in block.split("\n")) if key]
+    found = []
+    for part in parts:
+        shown = fixed.parts[part.index] if part.index < len(fixed.parts) else None
+        text = _seen_key(shown.text) if shown is not None else ""
+        missing = [line for line in lines if line not in text]
+        if shown is None or not missing:
+            continue
+        reason = next(
+            (f"hidden ({h.reason})" for h in shown.hidden if missing[0] in _seen_key(h.text)),
+            "not in the text a reader is shown",
+        )
+        found.append((f"{part.content_type} part #{part.index}", reason))
+    return found
+
+
+def _seen_key(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum())
 
 
 def _rewrite(leaf: Leaf, raw: bytes, part: TextPart, block: str) -> tuple[bytes, bytes]:
@@ -99,8 +133,7 @@ def _rewrite(leaf: Leaf, raw: bytes, part: TextPart, block: str) -> tuple[bytes,
     data = transfer_decode(body, leaf.transfer_encoding)
     if part.content_type == "text/html":
         added = _encode(_html_block(block), part.charset)
-        ends = [m.start() for m in _BODY_END.finditer(data)]
-        cut = ends[-1] if ends else len(data)
+        cut = _insertion_point(data)
         data = data[:cut] + added + newline + data[cut:]
     else:
         added = _encode(block.replace("\n", newline.decode()), part.charset)
@@ -112,6 +145,19 @@ def _rewrite(leaf: Leaf, raw: bytes, part: TextPart, block: str) -> tuple[bytes,
         cte = "quoted-printable"
         head = set_header(head, "Content-Transfer-Encoding", cte, newline)
     return head, transfer_encode(data, cte, newline)
+
+
+def _insertion_point(data: bytes) -> int:
+    """Before the last ``</body>``; without one, before the last ``</html>``; else the end.
+
+    Content after ``</html>`` is shown by browsers (HTML5 moves it into the
+    body), but it stands outside the document, where other readers may drop it.
+    """
+    for end in (_BODY_END, _HTML_END):
+        found = [m.start() for m in end.finditer(data)]
+        if found:
+            return found[-1]
+    return len(data)
 
 
 def _html_block(block: str) -> str:

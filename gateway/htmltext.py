@@ -339,13 +339,58 @@ def _parse(markup: str) -> html.HtmlElement | None:
     if not markup.strip():
         return None
     try:
-        return html.document_fromstring(markup, parser=_PARSER)
+        root = html.document_fromstring(markup, parser=_PARSER)
     except (ValueError, etree.ParserError):
         # A str with an XML encoding declaration, or a document libxml2 gives up on.
         try:
-            return html.document_fromstring(markup.encode("utf-8", "replace"), parser=_BYTES_PARSER)
+            root = html.document_fromstring(markup.encode("utf-8", "replace"), parser=_BYTES_PARSER)
         except (ValueError, etree.ParserError):
             return None
+    _into_body(root)
+    return root
+
+
+def _into_body(root: html.HtmlElement) -> None:
+    """Move what follows ``</body>`` and ``</html>`` to the end of the body, as readers show it.
+
+    Browsers and mail clients parse HTML as HTML5 does: after ``</body>`` or
+    ``</html>`` the parser goes back "in body", so a footer written after
+    ``</html>`` shows after the body's content, styled by the body. libxml2
+    instead leaves content after ``</body>`` beside the body and puts content
+    after ``</html>`` in sibling ``<html>`` roots, which a walk from the root
+    never reaches. A second ``<head>`` or ``<body>`` tag there is ignored (its
+    content kept), and comments after ``</html>`` stay outside, unrendered.
+    """
+    roots = [r for r in root.itersiblings() if isinstance(r.tag, str)]
+    body = root.find("body")
+    if body is None:
+        if not roots:
+            return
+        body = etree.SubElement(root, "body")
+    _append_text(body, body.tail)
+    body.tail = None
+    for node in list(body.itersiblings()):
+        body.append(node)  # with its tail
+    for extra in roots:
+        _append_text(body, extra.text)
+        for node in list(extra):
+            if node.tag in ("head", "body"):
+                _append_text(body, node.text)
+                body.extend(list(node))
+                _append_text(body, node.tail)
+            else:
+                body.append(node)
+
+
+def _append_text(parent: html.HtmlElement, text: str | None) -> None:
+    """Text at the end of ``parent``: after its last child, or as its text."""
+    if not text:
+        return
+    last = parent[-1] if len(parent) else None
+    if last is None:
+        parent.text = (parent.text or "") + text
+    else:
+        last.tail = (last.tail or "") + text
 
 
 # ---- CSS

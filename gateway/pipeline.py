@@ -26,8 +26,8 @@ from gateway.api import (
 )
 from gateway.classify import classify
 from gateway.config import ConfigError, PolicySpec
-from gateway.footer import FooterError, append_footer, render_block
-from gateway.message import ParsedMessage, parse
+from gateway.footer import FooterError, append_footer, main_parts, render_block, unseen
+from gateway.message import ParsedMessage, TextPart, parse
 from gateway.profile import Category, Mode, SenderProfile
 from gateway.store import ConsentStore
 from gateway.topic import topic_of
@@ -126,8 +126,10 @@ class Pipeline:
         gaps = _display_gaps(first.findings)
         if profile.display_fix != "footer" or profile.mode is Mode.MONITOR or not gaps:
             return first  # monitor mode changes nothing in the mail
+        block = render_block(profile)
+        parts = main_parts(message)
         try:
-            fixed = parse(append_footer(message, render_block(profile)))
+            fixed = parse(append_footer(message, block))
         except FooterError as exc:
             note = _fix_note(
                 gaps,
@@ -138,19 +140,82 @@ class Pipeline:
         findings = await self._run(fixed, context)
         left = _display_gaps(findings)
         if left:
-            rules = ", ".join(sorted({f.rule for f in left}))
-            note = _fix_note(
-                left,
-                f"the footer fix was not applied: with the display block the mail still lacks "
-                f"{rules} (does senders.{profile.name}.display_block carry those items?)",
+            message_en, message_ja = await self._why_still_lacking(
+                left, fixed, parts, block, context
+            )
+            note = _fix_note(left, message_en, message_ja)
+            return replace(first, findings=(*first.findings, note))
+        where = ", ".join(f"{p.content_type} part #{p.index} ({p.charset})" for p in parts)
+        return Evaluation(fixed, context, (*findings, *_fixed(gaps, where)), ("footer",))
+
+    async def _why_still_lacking(
+        self,
+        left: Sequence[Finding],
+        fixed: ParsedMessage,
+        parts: Sequence[TextPart],
+        block: str,
+        context: PolicyContext,
+    ) -> tuple[str, str]:
+        """The fix_not_applied message: the real cause of the items still missing.
+
+        The block may be in the mail where a reader does not see it (hidden
+        markup around the insertion point); it may itself lack the items (the
+        profile's display_block or fields: the config), as the policies that
+        still complain find on the block alone; or it is seen and complete, and
+        something else in the mail still fails the rules. The diagnosis never
+        fails the mail: a policy that raises on the block alone leaves it open.
+        """
+        rules = ", ".join(sorted({f.rule for f in left}))
+        hidden = unseen(fixed, parts, block)
+        if hidden:
+            where = "; ".join(f"{part}: {why}" for part, why in hidden)
+            return (
+                f"the footer fix was not applied: the display block was written into the mail,"
+                f" but a reader would not see it ({where}), so the mail still lacks {rules}",
+                f"表示ブロックを追記しましたが、読者には表示されません（{where}）。{rules} が"
+                "満たされないため、追記しませんでした",
+            )
+        alone = parse(
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + block.encode("utf-8")
+        )
+        complaining = [p for p in self.policies if p.name in {f.policy for f in left}]
+        try:
+            on_block = await self._run(alone, context, complaining)
+        except PolicyFailure:
+            return (
+                f"the footer fix was not applied: with the display block the mail still lacks"
+                f" {rules}",
                 f"表示ブロックを追記しても {rules} が満たされないため、追記しませんでした",
             )
-            return replace(first, findings=(*first.findings, note))
-        return Evaluation(fixed, context, (*findings, *_fixed(gaps)), ("footer",))
+        lacking = {f.rule for f in _display_gaps(on_block)} & {f.rule for f in left}
+        if lacking:
+            profile = context.profile.name
+            return (
+                f"the footer fix was not applied: the display block itself lacks"
+                f" {', '.join(sorted(lacking))}, so the mail still lacks {rules} (does"
+                f" senders.{profile}.display_block carry those items, and the profile their"
+                " values?)",
+                f"表示ブロック自体に {', '.join(sorted(lacking))} がないため、追記しても {rules} が"
+                f"満たされず、追記しませんでした（senders.{profile}.display_block と送信者情報を"
+                "確認してください）",
+            )
+        first = min(left, key=lambda f: f.rule)
+        return (
+            f"the footer fix was not applied: the display block is shown and complete, but the"
+            f" mail around it still lacks {rules}: {first.message}",
+            f"表示ブロックは表示され項目もそろっていますが、メールの他の部分のために {rules} が"
+            f"満たされないため、追記しませんでした: {first.message_ja}",
+        )
 
-    async def _run(self, message: ParsedMessage, context: PolicyContext) -> tuple[Finding, ...]:
+    async def _run(
+        self,
+        message: ParsedMessage,
+        context: PolicyContext,
+        policies: Sequence[Policy] | None = None,
+    ) -> tuple[Finding, ...]:
         findings: list[Finding] = []
-        for policy in self.policies:
+        for policy in self.policies if policies is None else policies:
             try:
                 result = policy.check(message, context)
                 if inspect.isawaitable(result):
@@ -196,19 +261,29 @@ def _display_gaps(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.rule in DISPLAY_RULES and f.action is Action.BLOCK]
 
 
-def _fixed(gaps: Iterable[Finding]) -> list[Finding]:
-    """What the footer repaired: annotated, so the mail says it was changed and the log says why."""
+def _fixed(gaps: Iterable[Finding], where: str) -> list[Finding]:
+    """What the footer repaired: annotated, so the mail says it was changed and the log says why.
+
+    One per rule, its evidence the rule's findings in every view and ``where``:
+    every part the block was added to.
+    """
+    by_rule: dict[str, list[Finding]] = {}
+    for gap in gaps:
+        by_rule.setdefault(gap.rule, []).append(gap)
     return [
         Finding(
-            rule=f.rule,
+            rule=rule,
             code="display.fixed_by_footer",
             action=Action.ANNOTATE,
-            message=f"{f.rule} was missing; the sender profile's display block was appended",
-            message_ja=f"{f.rule} の表示がなかったため、送信者の表示ブロックを追記しました",
-            evidence=f.message,
+            message=f"{rule} was missing; the sender profile's display block was appended to"
+            f" {where}",
+            message_ja=f"{rule} の表示がなかったため、送信者の表示ブロックを {where} に"
+            "追記しました",
+            evidence="; ".join(dict.fromkeys(f.message for f in found))
+            + f"; display block added to {where}",
             policy="footer",
         )
-        for f in {f.rule: f for f in gaps}.values()
+        for rule, found in by_rule.items()
     ]
 
 

@@ -46,11 +46,22 @@ address (the ministry's example display), counts; a statement two paragraphs
 or three lines away does not. The walk also stops at a rule (a line of only
 marks, such as ――― or ----), which separates the footer from the text, and
 at a line that labels another item (お問い合わせ：…), so that the enquiry
-address under the opt-out URL is not taken for an opt-out target."""
+address under the opt-out URL is not taken for an opt-out target.
+
+Two more rules say which URL a statement is next to. A statement that says
+where its link is (下記, 以下, 末尾, "below"; 上記, "above": the lexicon's
+[direction] lists) speaks of a URL on that side only: 「配信停止は末尾のリンク
+から」 under a sale URL does not make the sale URL an opt-out target. And when
+the view shows the sender profile's own optout_url or optout_address, that is
+the D2 target the law speaks of: the statement must stand next to it, and
+another URL next to opt-out wording is no second opt-out target (a decoy)."""
 
 LEXICON_LISTS = (
     "optout_terms",
     "optout_patterns",
+    "optout_negations",
+    "direction_below",
+    "direction_above",
     "reply_terms",
     "reply_negations",
     "pointer_terms",
@@ -107,6 +118,13 @@ _CORPORATE = {"(株)": "株式会社", "(有)": "有限会社", "(同)": "合同
 _LATIN_SUFFIXES = {"company": "co", "limited": "ltd", "incorporated": "inc", "corporation": "corp"}
 _LATIN_SUFFIX = re.compile(r"\b(?:" + "|".join(_LATIN_SUFFIXES) + r")\b")
 _NAME_MARKS = re.compile(r"[\s.,・']+")
+# Where a sentence of folded words ends, and where a "but" splits it into two clauses
+# (「返信できませんが、配信停止は…」): a negation reaches to the end of its clause, a
+# pointing word (下記, above) speaks for its whole sentence.
+_SENTENCE_END = re.compile(r"[。!?;]|\.(?=\s|$)")
+_CLAUSE_BREAK = re.compile(r"(?:が|けれども?|けど)[、,]|\b(?:but|however)\b", re.IGNORECASE)
+# A remark in brackets is a clause of its own, and the text around it one clause.
+_REMARK = re.compile(r"\(([^()]*)\)")
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,9 @@ class _Wording:
     """The lexicon, compiled: what to look for in a line (see optout_lexicon.toml)."""
 
     optout: re.Pattern[str]
+    negations: re.Pattern[str]  # what takes opt-out wording back (配信停止はできません)
+    below: re.Pattern[str]  # a statement saying its link is further down (下記, 末尾)
+    above: re.Pattern[str]  # ... or further up (上記)
     reply: re.Pattern[str]
     reply_negations: re.Pattern[str]
     pointers: re.Pattern[str]
@@ -126,6 +147,9 @@ class _Wording:
     def build(cls, lists: Mapping[str, list[str]]) -> _Wording:
         return cls(
             optout=_pattern(lists["optout_terms"], lists["optout_patterns"]),
+            negations=_pattern(lists["optout_negations"]),
+            below=_pattern(lists["direction_below"]),
+            above=_pattern(lists["direction_above"]),
             reply=_pattern(lists["reply_terms"]),
             reply_negations=_pattern(lists["reply_negations"]),
             pointers=_pattern(lists["pointer_terms"]),
@@ -134,6 +158,35 @@ class _Wording:
             labels=_pattern(lists["address_terms"] + lists["contact_terms"]),
             optout_terms=tuple(lists["optout_terms"]),
         )
+
+    def states(self, words: str, toward: str | None = None) -> bool:
+        """Whether the words say that the reader may opt out (D3), of a URL ``toward`` them.
+
+        Some opt-out wording must stand in a clause where no negation takes it
+        back: one that ends after the wording begins (配信停止はできません, "cannot
+        unsubscribe"). A negation in another clause (「返信できませんが、配信停止は
+        下記から」, 「配信停止は下記から（ご返信では承れません）」) is about something else.
+        With ``toward`` ("below" or "above": where the URL is), a sentence that
+        points the other way (「末尾のリンクから」 of a URL above it) does not count.
+        """
+        remarks = [_REMARK.sub(" ", words), *_REMARK.findall(words)]
+        for sentence in (s for remark in remarks for s in _SENTENCE_END.split(remark)):
+            if toward is not None and self.points(sentence) not in (None, toward):
+                continue
+            for clause in _CLAUSE_BREAK.split(sentence):
+                ends = [n.end() for n in self.negations.finditer(clause)]
+                if any(all(e <= m.start() for e in ends) for m in self.optout.finditer(clause)):
+                    return True
+        return False
+
+    def points(self, sentence: str) -> str | None:
+        """Where a sentence says its link is: "below", "above", or None (not said, or both)."""
+        below, above = bool(self.below.search(sentence)), bool(self.above.search(sentence))
+        return "below" if below and not above else "above" if above and not below else None
+
+    def denies(self, words: str) -> bool:
+        """Opt-out wording that says the reader cannot opt out, and nothing saying they may."""
+        return bool(self.optout.search(words)) and not self.states(words)
 
 
 def _read_lexicon(path: Path | None) -> dict[str, list[str]]:
@@ -195,6 +248,15 @@ def _fold(text: str) -> str:
     """NFKC, case-folded, every hyphen variant a hyphen: the one view every match runs on."""
     folded = _DASHES.sub("-", unicodedata.normalize("NFKC", text).casefold())
     return _LONG_VOWEL_HYPHEN.sub("-", folded)
+
+
+def _words(folded: str) -> str:
+    """A folded text with its URLs and e-mail addresses blanked: the words that may state an item.
+
+    Words inside a URL or address (``.../unsubscribe``, ``contact@``) are no
+    statement, whether the URL stands in the text or is an anchor's visible text.
+    """
+    return _EMAIL.sub(" ", _URL.sub(" ", folded))
 
 
 def _name_key(text: str) -> str:
@@ -316,19 +378,54 @@ class _Reading:
         self.wording = wording
         self.lines = part.text.splitlines()
         self.folded = [_fold(line) for line in self.lines]
-        self.words = [_EMAIL.sub(" ", _URL.sub(" ", line)) for line in self.folded]
+        self.words = [_words(line) for line in self.folded]
         self.targets = self._targets()
         own_url = _url_key(profile.optout_url) if profile.optout_url else None
         own_address = (profile.optout_address or "").strip().lower() or None
+        # The profile's own opt-out targets, as shown here.
+        self.own = {
+            t
+            for t in self.targets
+            if (t.address == own_address if t.address else _url_key(t.url) == own_url)
+        }
         # The D2 targets, each with its D3 statement (None when no wording is next to it).
         self.optout: dict[_Target, _Hit | None] = {}
         for target in self.targets:
             statement = self._statement_near(target)
-            own = (
-                target.address == own_address if target.address else _url_key(target.url) == own_url
-            )
-            if statement is not None or own:
+            if statement is not None or target in self.own:
                 self.optout[target] = statement
+        # Other URLs next to opt-out wording once the view shows the profile's (judge_at_own).
+        self.decoys: dict[_Target, _Hit] = {}
+
+    def judge_at_own(self) -> None:
+        """The view shows the profile's own opt-out target: D2 and D3 are judged at it alone.
+
+        Another URL next to opt-out wording becomes a decoy: no opt-out target,
+        and no enquiry contact either (the words beside it speak of opting out).
+        """
+        self.decoys = {t: s for t, s in self.optout.items() if t not in self.own and s is not None}
+        self.optout = {t: s for t, s in self.optout.items() if t in self.own}
+
+    def send_only(self, target: _Target) -> bool:
+        """An address the mail says takes no replies (no-reply@…, 「送信専用アドレス（…）」).
+
+        Its own line must say so (the [reply] negations) and not label it an
+        enquiry contact; an address that is itself a no-reply one needs no words.
+        """
+        if target.address is None:
+            return False
+        if self.wording.reply_negations.search(target.address):
+            return True
+        if target.line is None:
+            return False
+        words = self.words[target.line]
+        return bool(self.wording.reply_negations.search(words)) and not (
+            self.wording.contact_topics.search(words)
+        )
+
+    def serves_optout(self, target: _Target) -> bool:
+        """An opt-out target, or a URL the mail's opt-out wording stands next to."""
+        return target in self.optout or target in self.decoys
 
     @property
     def label(self) -> str:
@@ -417,7 +514,7 @@ class _Reading:
     def _other_item(self, line: int) -> bool:
         """A line that labels another display item (お問い合わせ：…, 所在地：…) and not opt-out."""
         words = self.words[line]
-        return bool(self.wording.labels.search(words)) and not self.wording.optout.search(words)
+        return bool(self.wording.labels.search(words)) and not self.wording.states(words)
 
     def _statement_near(self, target: _Target) -> _Hit | None:
         """The opt-out wording next to the target (D3): its anchor text or a line around it.
@@ -425,25 +522,67 @@ class _Reading:
         An anchor that names another item (お問い合わせはこちら) says what its link
         is, whatever else stands on its line.
         """
-        anchor = _fold(target.anchor)
-        if self.wording.optout.search(anchor):
+        anchor = _words(_fold(target.anchor))
+        if self.wording.states(anchor):
             return _Hit(self.part, f"{self.quote(target.line)} (anchor text {target.anchor!r})")
         if target.line is None or self.wording.labels.search(anchor):
             return None
         for i in self.neighbourhood(target.line, self._other_item):
-            if self.wording.optout.search(self.words[i]):
+            if self._speaks_of(i, target):
                 return _Hit(self.part, self.quote(i))
         return None
 
+    def _speaks_of(self, line: int, target: _Target) -> bool:
+        """Whether ``line`` states opt-out, without pointing away from the target (located).
+
+        On the target's own line the words before it may point below and the
+        words after it above (「配信停止は下記から：URL」, 「URL ←配信停止はこちら」).
+        """
+        if target.line is None:
+            return False
+        if line != target.line:
+            return self.wording.states(self.words[line], "below" if target.line > line else "above")
+        folded = self.folded[line]
+        for probe in (target.address or _fold(target.url), _fold(target.anchor)):
+            at = folded.find(probe) if probe else -1
+            if at >= 0:
+                before, after = _words(folded[:at]), _words(folded[at + len(probe) :])
+                return self.wording.states(before, "below") or self.wording.states(after, "above")
+        return self.wording.states(self.words[line])
+
     def nearest_statement(self, target: _Target) -> tuple[str, str, str]:
         """Why a target has no D3 statement: short reasons (English, Japanese) and evidence."""
-        wording = [i for i, words in enumerate(self.words) if self.wording.optout.search(words)]
+        wording = [i for i, words in enumerate(self.words) if self.wording.states(words)]
         line = target.line
         if line is None:
             return (
                 "the link's place in the text is unknown",
                 "リンクの本文中の位置が分かりません",
                 f"{self.label}: link {target.shown} (anchor text {target.anchor!r})",
+            )
+        window = self.neighbourhood(line, self._other_item)
+        away = [
+            i
+            for i in window
+            if self.wording.states(self.words[i]) and not self._speaks_of(i, target)
+        ]
+        if away and not self.wording.labels.search(_words(_fold(target.anchor))):
+            # Wording in the window that says its link is on the other side, or elsewhere.
+            return (
+                "the opt-out wording next to it says its link is elsewhere",
+                "隣の文言は、別の場所のリンクを指しています",
+                f"opt-out wording {self.quote(away[0])} says its link is elsewhere (the lexicon's"
+                f" [direction] terms: 下記, 末尾, above, …), not at {self.quote(line)}",
+            )
+        denials = [i for i in window if self.wording.denies(self.words[i])]
+        if self.wording.denies(_words(_fold(target.anchor))) or denials:
+            denial = self.quote(denials[0]) if denials else f"the anchor text {target.anchor!r}"
+            return (
+                "the opt-out wording next to it says the reader cannot opt out",
+                "隣の文言は、配信停止ができない旨を述べています",
+                f"opt-out wording next to {self.quote(line)} is negated: {denial}"
+                " (the lexicon's [optout] negations: a statement that one cannot stop the mail"
+                " is not one that one may)",
             )
         if not wording:
             return (
@@ -486,9 +625,7 @@ class _Reading:
             for i, words in enumerate(self.words)
             if self.wording.reply.search(words)
             and not self.wording.reply_negations.search(words)
-            and any(
-                self.wording.optout.search(self.words[j]) for j in self.neighbourhood(i, reach=1)
-            )
+            and any(self.wording.states(self.words[j]) for j in self.neighbourhood(i, reach=1))
         ]
 
     def pointers(self, topics: re.Pattern[str], info_key: str | None) -> list[_Hit]:
@@ -500,9 +637,9 @@ class _Reading:
         """
         hits = []
         for target in self.targets:
-            if target.address is not None or target.line is None or target in self.optout:
+            if target.address is not None or target.line is None or self.serves_optout(target):
                 continue
-            anchor = _fold(target.anchor)
+            anchor = _words(_fold(target.anchor))
             around = " ".join([anchor, *(self.words[i] for i in self.neighbourhood(target.line))])
             if not topics.search(around):
                 continue
@@ -549,6 +686,9 @@ class DisplayPolicy:
         findings: list[Finding] = []
         for view in _views(message.body_parts):
             seen = [_Reading(part, self._wording, context.profile) for part in view]
+            if any(r.own for r in seen):
+                for reading in seen:
+                    reading.judge_at_own()
             hidden = [
                 _Reading(
                     dataclasses.replace(
@@ -640,7 +780,7 @@ def _judge(
         elif rule == "D3" and found["D2"]:
             findings.append(_not_adjacent(readings, hidden, where, wording))
         elif rule == "D3":
-            if not any(wording.optout.search(w) for r in readings for w in r.words):
+            if not any(wording.states(w) for r in readings for w in r.words):
                 findings.append(_missing(rule, where, profile, unseen.get(rule), full))
         else:
             findings.append(_missing(rule, where, profile, unseen.get(rule), full))
@@ -755,7 +895,13 @@ def _not_adjacent(
             reason, reason_ja, why = r.nearest_statement(target)
             reasons.append((reason, reason_ja))
             evidence.append(f"opt-out target {target.shown}: {why}")
-    unseen = [r.quote(i) for r in hidden for i, w in enumerate(r.words) if wording.optout.search(w)]
+        for decoy, statement in r.decoys.items():
+            evidence.append(
+                f"opt-out wording {statement.evidence} stands next to {decoy.shown}, which is not"
+                " the sender's opt-out URL or address; the sender's is shown, so the statement"
+                " must stand next to it"
+            )
+    unseen = [r.quote(i) for r in hidden for i, w in enumerate(r.words) if wording.states(w)]
     if unseen:
         evidence.append(f"opt-out wording present only in hidden text: {unseen[0]}")
     return Finding(
@@ -809,7 +955,8 @@ def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
 def _contacts(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
     """D5: a phone number, an enquiry address or URL, or words saying which page has them.
 
-    A URL or address that serves opt-out (D2) is not also the enquiry contact.
+    A URL or address that serves opt-out (D2) is not also the enquiry contact,
+    nor is an address the mail says takes no replies.
     """
     phones = {_national_number(_fold(c)) for c in profile.contact if "@" not in c and "/" not in c}
     phones.discard("")
@@ -824,8 +971,9 @@ def _contacts(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
             ):
                 hits.append(_Hit(r.part, r.quote(i)))
         for target in r.targets:
-            if target not in r.optout and (
-                target.address is not None or _url_key(target.url) in urls
+            if not r.serves_optout(target) and (
+                (target.address is not None and not r.send_only(target))
+                or _url_key(target.url) in urls
             ):
                 hits.append(r.hit(target))
         hits += r.pointers(r.wording.contact_topics, info_key)

@@ -13,7 +13,14 @@ from email.message import EmailMessage
 
 import pytest
 
-from gateway.footer import DEFAULT_BLOCK, FooterError, append_footer, render_block
+from gateway.footer import (
+    DEFAULT_BLOCK,
+    FooterError,
+    append_footer,
+    main_parts,
+    render_block,
+    unseen,
+)
 from gateway.message import parse
 from gateway.profile import SenderProfile
 from tests.cases import EXAMPLES, WORLD
@@ -120,6 +127,48 @@ def test_utf8_quoted_printable_html_only() -> None:
     [(ctype, charset, cte, source)] = texts(reread(append_footer(parse(raw), BLOCK)))
     assert (ctype, charset, cte) == ("text/html", "utf-8", "quoted-printable")
     assert source.index("■配信停止") < source.lower().rindex("</body>")
+
+
+def _html_mail(markup: str) -> bytes:
+    return (
+        b"From: news@ogiya.example\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + markup.encode()
+    )
+
+
+def test_html_without_body_end_gets_the_block_before_html_end() -> None:
+    """No </body>: the block goes before </html>, inside the document, not after it."""
+    raw = _html_mail("<html><body><p>冬のセール開催中です。</p></html>\r\n")
+    [(_, _, _, source)] = texts(reread(append_footer(parse(raw), BLOCK)))
+    assert source.index('<div class="tokuden-display">') < source.lower().rindex("</html>")
+    assert source.rstrip().endswith("</html>")
+    assert "■送信者：扇屋商店" in parse(append_footer(parse(raw), BLOCK)).parts[0].text
+
+
+def test_html_fragment_without_body_or_html_end_gets_the_block_at_the_end() -> None:
+    raw = _html_mail("<p>冬のセール開催中です。</p>")
+    [(_, _, _, source)] = texts(reread(append_footer(parse(raw), BLOCK)))
+    assert source.startswith("<p>冬のセール開催中です。</p>")
+    assert source.rstrip().endswith("</div>")
+
+
+def test_the_last_body_end_is_used_before_content_after_html_end() -> None:
+    raw = _html_mail("<html><body><p>a</p></body></html>\r\n<p>b</p>\r\n")
+    [(_, _, _, source)] = texts(reread(append_footer(parse(raw), BLOCK)))
+    assert source.index("■配信停止") < source.lower().index("</body>") < source.index("<p>b</p>")
+
+
+def test_unseen_names_a_part_where_the_block_is_hidden() -> None:
+    """A block written before </body> inside an unclosed display:none element is not seen."""
+    raw = _html_mail('<html><body><p>セール</p><div style="display:none">pre</body></html>')
+    message = parse(raw)
+    fixed = parse(append_footer(message, BLOCK))
+    assert unseen(fixed, main_parts(message), BLOCK) == [
+        ("text/html part #0", "hidden (display:none)")
+    ]
+    visible = parse(_html_mail("<p>セール</p>"))
+    assert unseen(parse(append_footer(visible, BLOCK)), main_parts(visible), BLOCK) == []
 
 
 def test_other_parts_stay_byte_for_byte() -> None:

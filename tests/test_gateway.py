@@ -417,6 +417,100 @@ async def test_footer_fix_relays_a_fixed_and_annotated_mail(
     assert {f["code"] for f in line["findings"]} == {"display.fixed_by_footer"}
 
 
+PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+
+
+def mixed_without_body_end() -> bytes:
+    """mixed(alternative(Shift_JIS base64 text, EUC-JP 8bit HTML ending </p></html> without
+    </body>), PDF): the sender's name only, D2-D5 missing in both alternatives."""
+    text = "株式会社みなと電子 メールマガジン\r\n\r\n冬のセール開催中です。\r\n"
+    html = (
+        "<html><head><title>冬のセール</title></head><body>"
+        "<p>株式会社みなと電子 メールマガジン</p><p>冬のセール開催中です。</p></html>\r\n"
+    )
+    encoded_text = base64.encodebytes(text.encode("shift_jis")).replace(b"\n", b"\r\n")
+    encoded_pdf = base64.encodebytes(PDF).replace(b"\n", b"\r\n")
+    return (
+        b"From: news@minato.example\r\nTo: yoshida@example.jp\r\nSubject: sale\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="m1"\r\n\r\n'
+        b'--m1\r\nContent-Type: multipart/alternative; boundary="a1"\r\n\r\n'
+        b"--a1\r\nContent-Type: text/plain; charset=Shift_JIS\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded_text + b"\r\n"
+        b"--a1\r\nContent-Type: text/html; charset=EUC-JP\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + html.encode("euc_jp") + b"\r\n"
+        b"--a1--\r\n"
+        b"--m1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="sale.pdf"\r\n\r\n' + encoded_pdf + b"\r\n"
+        b"--m1--\r\n"
+    )
+
+
+async def test_footer_fix_goes_before_html_end_when_there_is_no_body_end(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    """An HTML alternative without </body>: the block goes before </html>, where every reader
+    shows it, and the mail is relayed fixed and annotated (the footer once landed after
+    </html>, was not rendered, and the fix was refused blaming the profile's block)."""
+    edits = {
+        'auth = { minato = "minato-secret" }': (
+            'auth = { minato = "minato-secret" }\ndisplay_fix = "footer"'
+        )
+    }
+    async with gateway(tmp_path, consent_db, edits=edits) as gw:
+        t = await send(
+            gw.port,
+            "b@minato.example",
+            ["yoshida@example.jp"],
+            mixed_without_body_end(),
+            "minato",
+            "minato-secret",
+        )
+    assert t.data is not None and t.data[0] == 250, t.data
+    [path] = (gw.maildir / "new").iterdir()
+    delivered = path.read_bytes()
+    assert "outcome=annotate" in message_from_bytes(delivered)["X-Tokuden-Decision"]
+
+    # Read back by the standard library: structure, charsets and encodings kept.
+    reread = message_from_bytes(delivered, policy=policy.default)
+    assert not [d for p in reread.walk() for d in p.defects]
+    leaves = [p for p in reread.walk() if not p.is_multipart()]
+    assert [
+        (p.get_content_type(), p.get_content_charset(), p["Content-Transfer-Encoding"])
+        for p in leaves
+    ] == [
+        ("text/plain", "shift_jis", "base64"),
+        ("text/html", "euc-jp", "8bit"),
+        ("application/pdf", None, "base64"),
+    ]
+    plain, html, pdf = leaves
+    for part in (plain, html):
+        content = part.get_content()
+        assert "https://shop.minato.example/unsubscribe" in content
+        assert "〒530-0001 大阪府大阪市北区梅田1-2-3" in content
+    source = html.get_content()
+    assert source.index("■配信停止") < source.rindex("</html>")
+    assert source.rstrip().endswith("</html>")
+    assert pdf.get_content() == PDF
+
+    profile = load(EXAMPLE_CONFIG).senders["minato"]
+    context = PolicyContext(
+        profile,
+        Envelope("b@minato.example", ("yoshida@example.jp",)),
+        Classification(Category.ADVERTISING, "test"),
+    )
+    assert DisplayPolicy({}).check(parse(delivered), context) == []
+
+    [line] = gw.log_lines()
+    assert line["fixes"] == ["footer"]
+    fixed = [f for f in line["findings"] if f["code"] == "display.fixed_by_footer"]
+    assert {f["rule"] for f in fixed} == {"D2", "D3", "D4", "D5"}
+    for finding in fixed:
+        assert finding["evidence"].endswith(
+            "display block added to text/plain part #0 (shift_jis), text/html part #1 (euc-jp)"
+        )
+
+
 async def test_an_opt_out_during_a_campaign_stops_the_next_message(tmp_path: Path) -> None:
     """O1: the opt-out lands in the store at once; the next message to that address is refused."""
     store_path = tmp_path / "campaign.db"

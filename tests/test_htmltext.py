@@ -69,6 +69,43 @@ def test_deep_nesting_keeps_text() -> None:
     assert render(html).text == "deep\nafter"
 
 
+def test_content_after_closing_html_is_shown_after_the_body() -> None:
+    """HTML5 parsing (what browsers and mail clients do) goes back "in body" after </html>:
+    a footer written after </html> is shown, after the body's content."""
+    html = (
+        "<html><body><p>冬のセール開催中です。</p></body></html>\r\n"
+        '<p>配信停止は<a href="https://shop.example/stop">こちら</a></p>trailing <b>text</b>'
+    )
+    rendered = render(html)
+    assert rendered.text.split("\n") == [
+        "冬のセール開催中です。",
+        "配信停止はこちら",
+        "trailing text",
+    ]
+    assert rendered.links == (("https://shop.example/stop", "こちら"),)
+
+
+def test_second_body_and_style_after_closing_html() -> None:
+    """A second <body> tag after </html> is ignored, its content kept; a <style> there applies
+    (HTML5 puts it in the body), and a comment there is not text."""
+    html = (
+        "<html><body><p>a</p></body></html><!-- note -->"
+        "<body><style>.gone{display:none}</style><p>b</p><p class=gone>c</p></body>"
+    )
+    rendered = render(html)
+    assert rendered.text.split("\n") == ["a", "b"]
+    assert rendered.hidden == (("c", "display:none", ()),)
+
+
+def test_content_after_closing_body_takes_the_body_style() -> None:
+    """After </body> the content goes into the body, on its background: black text after a
+    black body is not seen (and white text is)."""
+    body = '<html><body style="background-color:#000000;color:#ffffff"><p>a</p></body>'
+    rendered = render(body + '<p style="color:#000000">dark</p><p>light</p></html>')
+    assert rendered.text.split("\n") == ["a", "light"]
+    assert rendered.hidden == (("dark", "colour #000000 on background #000000", ()),)
+
+
 def test_hr_is_a_rule_line_between_blocks() -> None:
     rendered = render("<p>sale https://shop.example/sale</p><hr><p>配信停止はこちら</p>")
     assert rendered.text.splitlines() == [

@@ -147,4 +147,97 @@ async def test_a_block_that_lacks_an_item_is_not_applied(store: ConsentStore) ->
     assert evaluation.message is NO_OPTOUT
     note = evaluation.findings[-1]
     assert note.code == "display.fix_not_applied"
-    assert "with the display block the mail still lacks D2, D3, D5" in note.message
+    assert "the display block itself lacks D2, D3, D5" in note.message
+    assert "senders.ogiya.display_block" in note.message
+
+
+ALTERNATIVE_NO_OPTOUT = parse(
+    b"From: news@ogiya.example\r\nTo: a@example.jp\r\nSubject: sale\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    b"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + "扇屋商店の週末セール。\r\n".encode()
+    + b"--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + "<html><body><p>扇屋商店の週末セール。</p></body></html>\r\n".encode()
+    + b"--b--\r\n"
+)
+
+
+async def test_fixed_by_footer_names_every_part_the_block_was_added_to(
+    store: ConsentStore,
+) -> None:
+    """Both alternatives lack D2-D5 and both get the block: the annotation names both parts."""
+    evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
+        ALTERNATIVE_NO_OPTOUT, replace(FOOTER_PROFILE, mode=Mode.ENFORCE), ENVELOPE
+    )
+    assert evaluation.fixes == ("footer",)
+    assert {f.rule for f in evaluation.findings} == {"D2", "D3", "D4", "D5"}
+    both = "text/plain part #0 (utf-8), text/html part #1 (utf-8)"
+    for finding in evaluation.findings:
+        assert finding.code == "display.fixed_by_footer"
+        assert finding.message.endswith(f"appended to {both}")
+        assert finding.evidence.endswith(f"; display block added to {both}")
+        assert "(text/plain part #0)" in finding.evidence  # what each view lacked
+        assert "(text/html part #1)" in finding.evidence
+
+
+async def test_fix_not_applied_says_the_block_would_be_hidden_not_the_config(
+    store: ConsentStore,
+) -> None:
+    """The HTML leaves a display:none element open at </body>: the block written there is not
+    seen, which the note says, instead of asking whether the profile's block is complete."""
+    hidden_end = parse(
+        b"From: news@ogiya.example\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + '<html><body><p>扇屋商店の週末セール。</p><div style="display:none">プレヘッダー'
+        "</body></html>\r\n".encode()
+    )
+    evaluation = await Pipeline(load_policies([PolicySpec("display")]), store).evaluate(
+        hidden_end, replace(FOOTER_PROFILE, mode=Mode.ENFORCE), ENVELOPE
+    )
+    assert evaluation.fixes == ()
+    note = evaluation.findings[-1]
+    assert note.code == "display.fix_not_applied"
+    assert "a reader would not see it (text/html part #0: hidden (display:none))" in note.message
+    assert "display_block" not in note.message
+    assert note.message.isascii()
+
+
+async def test_fix_not_applied_names_what_else_in_the_mail_still_fails(
+    store: ConsentStore,
+) -> None:
+    """The block is shown and complete; a house rule still blocks D2 for the List-Unsubscribe
+    header, which no footer can change: the note says so and quotes that finding."""
+    policies = load_policies(
+        [PolicySpec("display"), PolicySpec("tests.sample_policies:OptoutMatchesListUnsubscribe")]
+    )
+    listed = parse(b"List-Unsubscribe: <https://esp.example/u/1>\r\n" + NO_OPTOUT.raw)
+    evaluation = await Pipeline(policies, store).evaluate(
+        listed, replace(FOOTER_PROFILE, mode=Mode.ENFORCE), ENVELOPE
+    )
+    assert evaluation.fixes == ()
+    note = evaluation.findings[-1]
+    assert note.code == "display.fix_not_applied"
+    assert note.message == (
+        "the footer fix was not applied: the display block is shown and complete, but the mail"
+        " around it still lacks D2: the List-Unsubscribe URL https://esp.example/u/1 is not the"
+        " opt-out URL the body shows"
+    )
+
+
+async def test_fix_not_applied_leaves_the_cause_open_when_the_diagnosis_raises(
+    store: ConsentStore,
+) -> None:
+    """The note's diagnosis runs the complaining policy on the block alone; one that raises
+    there (it assumes a From header) leaves the cause open; the mail does not fail (451)."""
+    policies = load_policies(
+        [PolicySpec("display"), PolicySpec("tests.sample_policies:FromNameIsSender")]
+    )
+    evaluation = await Pipeline(policies, store).evaluate(
+        NO_OPTOUT, replace(FOOTER_PROFILE, mode=Mode.ENFORCE), ENVELOPE
+    )
+    assert evaluation.fixes == ()
+    note = evaluation.findings[-1]
+    assert note.code == "display.fix_not_applied"
+    assert note.message == (
+        "the footer fix was not applied: with the display block the mail still lacks D1"
+    )

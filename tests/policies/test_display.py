@@ -287,6 +287,80 @@ def test_d3_words_inside_the_url_are_not_a_statement() -> None:
     assert _rules(_check(_part(text), context=_context(MINATO))) == {"D3"}
 
 
+def _html_mail(markup: str, charset: str = "utf-8") -> ParsedMessage:
+    """A one-part HTML mail, rendered by the gateway as a reader's client would show it."""
+    return parse(
+        b"From: news@minato.example\r\nMIME-Version: 1.0\r\n"
+        + f"Content-Type: text/html; charset={charset}\r\n".encode()
+        + b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+        + markup.replace("\n", "\r\n").encode(charset)
+    )
+
+
+def _check_mail(message: ParsedMessage, profile: SenderProfile = MINATO) -> list[Finding]:
+    findings = POLICY.check(message, _context(profile))
+    assert all(f.message.isascii() for f in findings)
+    return findings
+
+
+def test_d3_url_shown_as_its_own_anchor_text_is_no_statement() -> None:
+    """D3: <a href=…/unsubscribe>https://…/unsubscribe</a> shows the address, and words inside
+    a URL say nothing; the only statement is white on white. As in plain text, D3 is missing."""
+    markup = (
+        '<p><span style="color:#ffffff">配信停止をご希望の方は下記からお手続きください。</span><br>'
+        '<a href="https://shop.minato.example/unsubscribe">https://shop.minato.example/unsubscribe'
+        "</a><br>株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3<br>"
+        "お問い合わせ：06-6123-4567</p>"
+    )
+    [d3] = _check_mail(_html_mail(markup))
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_not_adjacent")
+    assert "opt-out wording present only in hidden text" in d3.evidence
+    plain = _part(
+        "https://shop.minato.example/unsubscribe\n株式会社みなと電子　〒530-0001 大阪府大阪市北区"
+        "梅田1-2-3\nお問い合わせ：06-6123-4567",
+        charset="utf-8",
+    )
+    assert _rules(_check(plain, context=_context(MINATO))) == {"D3"}
+
+
+def test_d5_url_shown_as_its_own_anchor_text_names_no_topic() -> None:
+    """D5 by link needs words saying enquiries are taken there; ".../contact/" inside the URL
+    that an anchor shows as its text is no such word, in HTML as in plain text."""
+    contact = "https://www.minato.example/company/contact/"
+    head = "配信停止は下記から\nhttps://shop.minato.example/unsubscribe\n株式会社みなと電子\n"
+    head += "〒530-0001 大阪府大阪市北区梅田1-2-3\n"
+    html = _part(
+        head + contact,
+        content_type="text/html",
+        charset="utf-8",
+        links=[
+            Link(
+                "https://shop.minato.example/unsubscribe", "https://shop.minato.example/unsubscribe"
+            ),
+            Link(contact, contact),
+        ],
+    )
+    [d5] = _check(html, context=_context(MINATO))
+    assert (d5.rule, d5.code) == ("D5", "display.contact_missing")
+    assert _rules(_check(_part(head + contact, charset="utf-8"), context=_context(MINATO))) == {
+        "D5"
+    }
+    labelled = dataclasses.replace(html, links=(html.links[0], Link(contact, "お問い合わせ窓口")))
+    assert _check(labelled, context=_context(MINATO)) == []
+
+
+def test_footer_after_closing_html_is_displayed() -> None:
+    """Mail clients parse HTML as HTML5 does and show what follows </html> in the body: a
+    complete footer written there displays D1-D5."""
+    markup = (
+        "<html><body><p>冬のセール開催中です。</p></body></html>\n"
+        '<p>配信停止をご希望の方は<a href="https://shop.minato.example/unsubscribe">こちら</a>'
+        "からお手続きください。<br>株式会社みなと電子 〒530-0001 大阪府大阪市北区梅田1-2-3 "
+        "06-6123-4567</p>\n"
+    )
+    assert _check_mail(_html_mail(markup)) == []
+
+
 def test_d3_statement_wrapped_over_two_lines() -> None:
     text = "扇屋商店\n配信停止をご希望の方は\n下記のページからお手続きください。\n"
     text += (
@@ -425,6 +499,21 @@ def test_d5_the_optout_address_is_not_the_enquiry_contact() -> None:
 # --- D6 same charset as the text ----------------------------------------------
 
 
+def test_d5_send_only_address_is_not_an_enquiry_contact() -> None:
+    """D5 is where complaints and enquiries are taken; an address the mail says takes no
+    replies (送信専用, no-reply@) takes none, wherever it stands."""
+    head = "株式会社みなと電子\n配信停止は下記から\nhttps://shop.minato.example/unsubscribe\n"
+    head += "〒530-0001 大阪府大阪市北区梅田1-2-3\n\n"
+    for line in (
+        "※このメールは送信専用アドレス（info@minato.example）からお送りしています。",
+        "差出人：no-reply@minato.example",
+    ):
+        [d5] = _check(_part(head + line, charset="utf-8"), context=_context(MINATO))
+        assert d5.rule == "D5", line
+    labelled = "お問い合わせ：support@minato.example（本メールは送信専用です）"
+    assert _check(_part(head + labelled, charset="utf-8"), context=_context(MINATO)) == []
+
+
 def test_d6_footer_in_other_charset() -> None:
     findings = _check(_part(BODY + "扇屋商店"), _part(FOOTER, index=1, charset="utf-8"))
     assert [(f.rule, f.code) for f in findings] == [("D6", "display.charset_mismatch")]
@@ -547,6 +636,150 @@ def test_d3_words_that_do_not_say_one_may_opt_out(words: str) -> None:
     assert [f.rule for f in findings] == ["D3"]
 
 
+@pytest.mark.parametrize(
+    "denial",
+    [
+        "本メールは会員向けのため、配信停止はできません。",
+        "このお知らせの配信停止は受け付けておりません。",
+        "メール配信の停止はお受けいたしかねます。",
+        "You cannot unsubscribe from these member notices.",
+    ],
+)
+def test_d3_negated_statement_that_one_cannot_opt_out(denial: str) -> None:
+    """D3 asks for a statement that the reader may opt out (オプトアウトの通知ができる旨); one
+    that says they cannot, right above the opt-out URL, is the opposite."""
+    [d3] = _check(_part(BODY + FOOTER.replace(STATEMENT, denial)))
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_not_adjacent")
+    assert "says the reader cannot opt out" in d3.message
+    assert "is negated" in d3.evidence
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # The negation is about replying, in another clause or a remark: opt-out is stated.
+        "このメールは送信専用のため返信できませんが、配信停止は下記URLから承ります。",
+        "配信停止は下記URLからお手続きください。なお、本メールへの返信はできません。",
+        "配信停止をご希望の方は下記よりお手続きください（ご返信では承れません）",
+        "To unsubscribe, use the link below. You cannot reply to this email.",
+    ],
+)
+def test_d3_negation_of_something_else_leaves_the_statement(statement: str) -> None:
+    assert _check(_part(BODY + FOOTER.replace(STATEMENT, statement))) == []
+
+
+def test_d2_d3_missing_when_the_only_wording_denies_opt_out() -> None:
+    """No opt-out target, and only 「配信停止はできません」: neither D2 nor D3 is shown."""
+    footer = "本メールは会員向けのため、配信停止はできません。" + ADDRESS_AND_PHONE
+    assert _rules(_check(_part(BODY + footer))) == {"D2", "D3"}
+
+
+def test_optout_negations_option_adds_to_the_lexicon() -> None:
+    denial = "配信停止は承りかねます。"  # not a built-in negation
+    text = BODY + FOOTER.replace(STATEMENT, denial)
+    assert _check(_part(text)) == []
+    policy = DisplayPolicy({"optout_negations": ["承りかねます"]})
+    assert _rules(_check(_part(text), policy=policy)) == {"D3"}
+
+
+SALE_ABOVE_STATEMENT = """\
+株式会社みなと電子の冬のセールのご案内です。
+セール会場：https://shop.minato.example/sale
+配信停止をご希望の方は、{where}リンクからどうぞ。
+・USB-C ハブ 7ポート
+・ワイヤレス充電スタンド
+・モバイルバッテリー 10000mAh
+・ノイズキャンセリングイヤホン
+・スマートウォッチ
+・Bluetooth スピーカー
+・ケーブル 3本セット
+https://shop.minato.example/unsubscribe
+〒530-0001 大阪府大阪市北区梅田1-2-3
+お問い合わせ：06-6123-4567"""
+
+
+def test_d3_statement_pointing_to_the_end_does_not_adopt_the_url_above_it() -> None:
+    """D3: 「末尾のリンクから」 says where its link is, at the end: the sale URL on the line above
+    is not the one it speaks of, and the opt-out URL at the end stands alone, far below."""
+    text = SALE_ABOVE_STATEMENT.format(where="末尾の")
+    [d3] = _check(_part(text, charset="utf-8"), context=_context(MINATO))
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_not_adjacent")
+    assert "nearest opt-out wording is 8 lines above" in d3.message
+    assert "https://shop.minato.example/unsubscribe" in d3.evidence
+
+
+def test_d2_statement_pointing_down_does_not_make_the_url_above_it_a_target() -> None:
+    """D2 by adjacency, for a sender with no opt-out URL of its own: 「下記のリンクから」 under a
+    sale URL does not say the sale URL takes opt-out requests; nothing else does (D2)."""
+    profile = dataclasses.replace(MINATO, optout_url=None)
+    text = "株式会社みなと電子\nセール会場：https://shop.minato.example/sale\n"
+    text += "配信停止をご希望の方は、下記のリンクからどうぞ。\n"
+    text += "〒530-0001 大阪府大阪市北区梅田1-2-3\nお問い合わせ：06-6123-4567"
+    assert _rules(_check(_part(text, charset="utf-8"), context=_context(profile))) == {"D2"}
+    above = text.replace("下記のリンク", "上記のリンク")  # now it does point at the sale URL
+    assert _check(_part(above, charset="utf-8"), context=_context(profile)) == []
+
+
+def test_d3_finding_says_the_statement_points_elsewhere() -> None:
+    """The opt-out URL right above 「配信停止は下記のリンクから」, and no link below it: the
+    statement speaks of a link further down, not of the URL above it."""
+    text = "株式会社みなと電子\nhttps://shop.minato.example/unsubscribe\n"
+    text += (
+        "配信停止をご希望の方は、下記のリンクからどうぞ。\n\n〒530-0001 大阪府大阪市北区梅田1-2-3\n"
+    )
+    text += "06-6123-4567"
+    [d3] = _check(_part(text, charset="utf-8"), context=_context(MINATO))
+    assert d3.code == "display.optout_statement_not_adjacent"
+    assert "says its link is elsewhere" in d3.message
+    assert "line 3: '配信停止をご希望の方は、下記のリンクからどうぞ。'" in d3.evidence
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "配信停止は下記のページから：https://shop.minato.example/unsubscribe",
+        "https://shop.minato.example/unsubscribe ←配信停止は上記URLから",
+        "https://shop.minato.example/unsubscribe （配信停止はこちら）",
+    ],
+)
+def test_d3_statement_on_the_url_line_pointing_at_it(line: str) -> None:
+    text = f"株式会社みなと電子\n{line}\n〒530-0001 大阪府大阪市北区梅田1-2-3\n06-6123-4567"
+    assert _check(_part(text, charset="utf-8"), context=_context(MINATO)) == []
+
+
+def test_d3_statement_next_to_a_decoy_url_when_the_profile_url_stands_alone() -> None:
+    """D3 is judged at the D2 target the profile names when the mail shows it: wording that
+    points nowhere in particular, next to a sale URL, makes the sale URL no second opt-out
+    target, and the sender's opt-out URL at the end has no statement next to it."""
+    text = SALE_ABOVE_STATEMENT.format(where="")
+    [d3] = _check(_part(text, charset="utf-8"), context=_context(MINATO))
+    assert (d3.rule, d3.code) == ("D3", "display.optout_statement_not_adjacent")
+    assert "stands next to https://shop.minato.example/sale, which is not" in d3.evidence
+    # Without the profile's URL in the mail, the URL next to the statement is its target (D2).
+    alone = text.replace("https://shop.minato.example/unsubscribe\n", "")
+    assert _check(_part(alone, charset="utf-8"), context=_context(MINATO)) == []
+
+
+def test_d3_decoy_rule_is_per_view() -> None:
+    """The text alternative shows the profile's URL with its statement; the HTML one only an
+    ESP's tracking link whose anchor says 配信停止: each view complies on its own."""
+    footer = "\n株式会社みなと電子\n〒530-0001 大阪府大阪市北区梅田1-2-3\n06-6123-4567"
+    plain = _part(
+        "配信停止は下記から\nhttps://shop.minato.example/unsubscribe" + footer,
+        charset="utf-8",
+        alternative=1,
+    )
+    html = _part(
+        "配信停止はこちら" + footer,
+        index=1,
+        content_type="text/html",
+        charset="utf-8",
+        alternative=1,
+        links=[Link("https://click.esp.example/u/8f2c01", "配信停止はこちら")],
+    )
+    assert _check(plain, html, context=_context(MINATO)) == []
+
+
 def test_d3_statement_two_paragraphs_away_is_not_adjacent() -> None:
     """D3 window: the same block or the adjacent one, not one paragraph further."""
     url = "https://www.ogiya.example/mail/stop"
@@ -625,8 +858,10 @@ def test_reply_opt_out_needs_a_from_address() -> None:
 
 
 def test_replies_not_read_is_not_reply_opt_out() -> None:
+    """No opt-out by reply (D2), and 「配信停止はできません」 says one cannot opt out, so no D3
+    statement (オプトアウトの通知ができる旨) is shown either."""
     text = "このメールは送信専用です。返信いただいても配信停止はできません。" + ADDRESS_AND_PHONE
-    assert _rules(_check(_part(text))) == {"D2"}
+    assert _rules(_check(_part(text))) == {"D2", "D3"}
 
 
 # --- D4/D5 on a linked page ------------------------------------------------------

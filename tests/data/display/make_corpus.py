@@ -2991,6 +2991,258 @@ https://www.hikari-net.example/mail/settings
 )
 
 
+# ---------------------------------------------------------------------------
+# Added after the audit of issue 3: one mail per trick it found, labelled from
+# LAW.md like the rest (66-69 break a rule, 70 is compliant).
+# ---------------------------------------------------------------------------
+
+add(
+    "66_minato_url_as_anchor_text_statement_white_html_utf8_b64.eml",
+    "minato",
+    "advertising",
+    ("D3",),
+    "The opt-out link shows its own URL as its text, and the only opt-out statement above it"
+    " is white on white: a reader sees a bare URL. Words inside a URL (/unsubscribe) state"
+    " nothing (README, D3), so there is no statement next to the opt-out URL (D3).",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="モバイルバッテリー 冬のまとめ買い割引",
+    day=7,
+    extra=LIST_UNSUB_MINATO,
+    content=text(
+        """\
+<html><body style="background-color:#ffffff;">
+<div style="max-width:600px;margin:0 auto;font-family:sans-serif;font-size:14px;">
+<p>寒い季節はバッテリーの減りが早くなります。<br>
+10000mAhのモバイルバッテリーを、2個以上のご購入で1個あたり500円引きにいたします。</p>
+<p><a href="https://shop.minato.example/item/mb10000">商品ページへ</a></p>
+<p><span style="color:#ffffff">配信停止をご希望の方は下記からお手続きください。</span><br>
+<a href="https://shop.minato.example/unsubscribe">https://shop.minato.example/unsubscribe</a><br>
+株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3<br>
+お問い合わせ：06-6123-4567</p>
+</div>
+</body></html>
+""",
+        "utf-8",
+        "base64",
+        "html",
+    ),
+)
+
+add(
+    "67_minato_contact_url_as_anchor_text_alternative_iso2022jp_utf8_qp.eml",
+    "minato",
+    "advertising",
+    ("D5",),
+    "The text alternative labels the enquiry page (お問い合わせ窓口：URL, D5 by link); the HTML"
+    " alternative shows the same URL as the anchor's own text with no words saying what is"
+    " there. A URL alone does not say enquiries are taken there (LAW.md D5: 'then the mail"
+    " says where'), and words inside the URL are not words of the mail: the HTML view lacks D5.",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="USB-C ハブ 新色のご案内",
+    header_charset="iso-2022-jp",
+    day=8,
+    content=multipart(
+        "alternative",
+        "----=_alt_minato_hub",
+        text(
+            """\
+吉田 様
+
+ご好評のUSB-C ハブ（7ポート）に、新色のシルバーとネイビーが加わりました。
+価格は据え置きの5,980円です。
+https://shop.minato.example/item/hub7
+
+--
+メール配信の停止をご希望の方は、次のURLからお手続きください。
+https://shop.minato.example/unsubscribe
+株式会社みなと電子
+〒530-0001 大阪府大阪市北区梅田1-2-3
+お問い合わせ窓口：https://www.minato.example/company/contact/
+""",
+            "iso-2022-jp",
+            "7bit",
+        ),
+        text(
+            """\
+<html><body>
+<div style="max-width:600px;margin:0 auto;font-family:sans-serif;font-size:14px;">
+<p>吉田 様</p>
+<p>ご好評のUSB-C ハブ（7ポート）に、新色のシルバーとネイビーが加わりました。<br>
+価格は据え置きの5,980円です。</p>
+<p><a href="https://shop.minato.example/item/hub7">新色を見る</a></p>
+<p style="font-size:12px;color:#555555;">
+メール配信の停止をご希望の方は、次のURLからお手続きください。<br>
+<a href="https://shop.minato.example/unsubscribe">https://shop.minato.example/unsubscribe</a><br>
+株式会社みなと電子<br>
+〒530-0001 大阪府大阪市北区梅田1-2-3<br>
+<a href="https://www.minato.example/company/contact/">https://www.minato.example/company/contact/</a>
+</p>
+</div>
+</body></html>
+""",
+            "utf-8",
+            "quoted-printable",
+            "html",
+        ),
+    ),
+)
+
+
+add(
+    "68_hikari_members_cannot_opt_out_above_url_sjis_qp.eml",
+    "hikari",
+    "advertising",
+    ("D3",),
+    "Right above the opt-out URL the mail says 「本メールは会員向けのため、配信停止はできません」."
+    " LAW.md D3 asks for a statement that the recipient may opt out; one that says they cannot"
+    " is the opposite, so no D3 statement is shown next to the URL (D2 is there).",
+    sender_name="ひかり通信",
+    sender_address="members@hikari-net.example",
+    to="kimura@example.jp",
+    subject="【会員さま限定】光回線 乗り換えキャッシュバック増額",
+    header_charset="shift_jis",
+    day=9,
+    content=text(
+        """\
+木村 様
+
+ひかり通信 会員さま限定のご案内です。
+ご家族・ご友人のご紹介で光回線にお乗り換えいただくと、
+キャッシュバックを通常の10,000円から15,000円に増額いたします。
+
+お申し込み期限：2027年1月31日
+ご紹介の手続き：https://www.hikari-net.example/referral/
+
+――――――――――――――――――――
+本メールは会員向けのため、配信停止はできません。
+https://www.hikari-net.example/mail/settings
+ひかり通信株式会社
+〒150-0002 東京都渋谷区渋谷2-3-4
+お問い合わせ：0120-000-111
+――――――――――――――――――――
+""",
+        "shift_jis",
+        "quoted-printable",
+    ),
+)
+
+
+add(
+    "69_minato_statement_points_to_the_end_under_sale_url_eucjp.eml",
+    "minato",
+    "advertising",
+    ("D3",),
+    "「配信停止をご希望の方は、末尾のリンクからどうぞ」 stands right under the sale URL and says"
+    " its link is at the end; the opt-out URL at the end stands alone, eight lines further"
+    " down. The statement is not immediately before or after the opt-out URL (LAW.md D3), and"
+    " the sale URL it happens to touch is not the one it speaks of.",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="【みなと電子】冬のセール 本日スタート",
+    header_charset="iso-2022-jp",
+    day=10,
+    content=text(
+        """\
+吉田 様
+
+株式会社みなと電子の冬のセールが本日から始まりました。
+セール会場：https://shop.minato.example/sale
+配信停止をご希望の方は、末尾のリンクからどうぞ。
+・商品1　USB-C ハブ 7ポート　4,980円
+・商品2　ワイヤレス充電スタンド　3,980円
+・商品3　モバイルバッテリー 10000mAh　2,980円
+・商品4　ノイズキャンセリングイヤホン　9,800円
+・商品5　スマートウォッチ　12,800円
+・商品6　Bluetooth スピーカー　5,480円
+・商品7　充電ケーブル 3本セット　1,280円
+https://shop.minato.example/unsubscribe
+
+株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3
+お問い合わせ：06-6123-4567
+""",
+        "euc-jp",
+        "8bit",
+    ),
+)
+
+add(
+    "70_minato_optout_anchor_on_campaign_link_html_utf8_qp.eml",
+    "minato",
+    "advertising",
+    ("D3",),
+    "The anchor 「配信停止はこちら」 links to the campaign page, and the sender's opt-out URL"
+    " (its profile's optout_url) stands at the bottom with no words next to it. D3 must be"
+    " immediately before or after the URL that takes opt-out requests (LAW.md D2, D3); a"
+    " statement on another link is not next to it.",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="新生活応援キャンペーンのお知らせ",
+    day=11,
+    content=text(
+        """\
+<html><body>
+<table width="600" align="center" style="font-family:sans-serif;font-size:14px;">
+<tr><td style="padding:20px;">
+<p>新生活を始める方に、充電器とケーブルのセットを特別価格でご用意しました。</p>
+<p><a href="https://shop.minato.example/campaign/spring">キャンペーン会場へ</a></p>
+</td></tr>
+<tr><td style="padding:12px 20px;font-size:11px;color:#666666;">
+<a href="https://shop.minato.example/campaign/spring?from=footer">配信停止はこちら</a><br>
+株式会社みなと電子　〒530-0001 大阪府大阪市北区梅田1-2-3<br>
+お問い合わせ：06-6123-4567
+</td></tr>
+<tr><td style="padding:24px 20px 12px 20px;font-size:11px;color:#666666;">
+https://shop.minato.example/unsubscribe
+</td></tr>
+</table>
+</body></html>
+""",
+        "utf-8",
+        "quoted-printable",
+        "html",
+    ),
+)
+
+
+add(
+    "71_minato_footer_after_closing_html_sjis_b64.eml",
+    "minato",
+    "advertising",
+    (),
+    "The footer follows </html>, as some templating systems append it. Browsers and mail"
+    " clients parse HTML as HTML5 does and show it after the body's content, so the reader"
+    " sees the statement on the opt-out link (D2, D3), name, address and phone (D1, D4, D5).",
+    sender_name="株式会社みなと電子",
+    sender_address="mag@minato.example",
+    to="yoshida@example.jp",
+    subject="冬のセール開催中です",
+    header_charset="shift_jis",
+    day=12,
+    content=text(
+        """\
+<html><head><title>冬のセール</title></head>
+<body style="font-family:sans-serif;font-size:14px;">
+<p>冬のセール開催中です。<br>
+イヤホン、充電器、ケーブルなど300点以上を最大30%オフでご用意しました。</p>
+<p><a href="https://shop.minato.example/sale">セール会場へ</a></p>
+</body></html>
+<p style="font-size:12px;color:#555555;">配信停止をご希望の方は\
+<a href="https://shop.minato.example/unsubscribe">こちら</a>からお手続きください。<br>
+株式会社みなと電子 〒530-0001 大阪府大阪市北区梅田1-2-3 06-6123-4567</p>
+""",
+        "shift_jis",
+        "base64",
+        "html",
+    ),
+)
+
+
 def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
