@@ -79,7 +79,6 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\uff0d]")
 # ー between digits is a hyphen typed in kana mode (０３ー１２３４); elsewhere it is a vowel.
 _LONG_VOWEL_HYPHEN = re.compile(r"(\d)\u30fc(?=\d)")  # the digit first: sre then skips ahead
 _SPACES = re.compile(r"\s+")
-_NOT_DIGITS = re.compile(r"[^\d\n]+")
 # Japanese numbers, national (0 + area code) or +81 with an optional (0); brackets,
 # hyphens, dots or spaces between the groups; 10 or 11 digits once national.
 # Not after a digit, +, . or -: tested once its first mark is read ((?<!X.)), so that the
@@ -1032,19 +1031,14 @@ def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
 
     One hit per part at most: its first address line, else its first pointer.
     """
-    known = [
-        re.compile(re.escape(key) + r"(?!\d)")
-        for key in {_address_key(a, drop_lead=True) for a in profile.postal_addresses}
-        if key
-    ]
+    known = {_address_key(a, drop_lead=True) for a in profile.postal_addresses}
     info_key = _url_key(profile.info_url) if profile.info_url else None
     hits = []
     for r in readings:
-        keys = _Lines(_address_keys(r.text))
-        lines = [
+        lines = [_known_address_line(r, key) for key in known if key]
+        lines += [
             text.first(pattern)
             for pattern, text in (
-                *((a, keys) for a in known),
                 (_POSTCODE, r.view),
                 *((a, r.view) for a in _JP_ADDRESSES),
                 (_WESTERN_ADDRESS, r.nfkc),
@@ -1056,6 +1050,28 @@ def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
         else:
             hits += r.pointers(r.wording.address_topics, info_key)[:1]
     return hits
+
+
+# What _address_keys makes of other characters: the rest of a key stands in the line as is.
+_KEY_MADE = frozenset("がか-0123456789")
+
+
+def _known_address_line(r: _Reading, key: str) -> int | None:
+    """The first line whose address key holds ``key`` (the profile's address, any spelling).
+
+    Only lines holding every character of the key that _address_keys does not
+    make (霞, 区, 関: not digits, が, か or -) can; only those are keyed.
+    """
+    pattern = re.compile(re.escape(key) + r"(?!\d)")
+    kept = [ch for ch in key if ch not in _KEY_MADE]
+    if not kept:
+        return _Lines(_address_keys(r.text)).first(pattern)
+    lines = sorted({r.view.line_of(m.start()) for m in re.finditer(re.escape(kept[0]), r.text)})
+    for line in lines:
+        folded = r.folded[line]
+        if all(ch in folded for ch in kept) and pattern.search(_address_keys(folded)):
+            return line
+    return None
 
 
 def _contacts(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
@@ -1100,9 +1116,9 @@ def _phone_line(r: _Reading, phones: set[str]) -> int | None:
         if any(10 <= len(n) <= 11 and not n.startswith("00") for n in numbers):
             lines.append(line)
             break
-    if phones:
-        digits = _NOT_DIGITS.sub("", r.text)  # the line breaks stay
-        found = [at for at in (digits.find(p) for p in phones) if at >= 0]
-        if found:
-            lines.append(digits.count("\n", 0, min(found)))
+    for digits in phones:
+        # The profile's number in a line's digits: those digits with only non-digits between.
+        line = r.view.first(re.compile(r"[^\d\n]*".join(map(re.escape, digits))))
+        if line is not None:
+            lines.append(line)
     return min(lines) if lines else None
