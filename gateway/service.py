@@ -102,19 +102,18 @@ class Gateway:
         keys = await asyncio.to_thread(KeyRing.load, config.senders)
         resolver = DnsResolver.from_config(config.dns)
         store = await open_store(config.store.url)
-        pipeline = Pipeline(policies, store, resolver, config.relay.egress)
-        next_hop = open_next_hop(
-            config.relay.next_hop,
-            local_hostname=config.server.hostname,
-            timeout=config.relay.timeout,
-        )
-        log = DecisionLog(config.log.file, config.log.stdout)
+        try:  # a failed SIGHUP reload must not leave a store connection (or pool) behind
+            pipeline = Pipeline(policies, store, resolver, config.relay.egress)
+            next_hop = open_next_hop(
+                config.relay.next_hop,
+                local_hostname=config.server.hostname,
+                timeout=config.relay.timeout,
+            )
+            log = DecisionLog(config.log.file, config.log.stdout)
+        except BaseException:
+            await store.close()
+            raise
         return cls(config, store, pipeline, next_hop, log, keys)
-
-    async def reload_keys(self) -> str:
-        """Read the DKIM key files again (SIGHUP); on any failure the old keys stay in use."""
-        await asyncio.to_thread(self.keys.reload)
-        return f"{len(self.keys)} DKIM key(s) reloaded"
 
     async def close(self) -> None:
         await self.next_hop.close()
@@ -136,6 +135,15 @@ class Gateway:
             return None
         self._verified[user] = digest
         return profile
+
+    def adopt(self, session: Session) -> None:
+        """A session that authenticated under an older config (before a SIGHUP) gets this
+        config's profile for its user, or none if the user is gone: the message is judged
+        by the profile in force, not by the one the login found."""
+        if session.auth_user is None:
+            return
+        entry = self._users.get(session.auth_user)
+        session.profile = entry[1] if entry is not None else None
 
     def is_trusted(self, peer: str) -> bool:
         try:

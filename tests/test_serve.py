@@ -191,7 +191,9 @@ async def test_sighup_rereads_the_dkim_keys_and_keeps_connections_and_old_keys_o
         await smtp.login("ogiya", "ogiya-secret")
         first = await relay(smtp)
         shutil.copy(new_key, key)
-        assert await hangup(process) == "tokuden: SIGHUP: 1 DKIM key(s) reloaded"
+        assert await hangup(process) == (
+            f"tokuden: SIGHUP: reloaded {config}: 3 sender profile(s), 1 DKIM key(s)"
+        )
         second = await relay(smtp)  # the same connection, across the reload
         key.write_text("not a key\n")
         said = await hangup(process)
@@ -199,6 +201,6 @@ async def test_sighup_rereads_the_dkim_keys_and_keeps_connections_and_old_keys_o
         await smtp.quit()
     assert verifies(first, old_record) and not verifies(first, new_record)
     assert verifies(second, new_record) and not verifies(second, old_record)
-    assert said.startswith("tokuden: SIGHUP: keys not reloaded, the old ones stay in use: ")
+    assert said.startswith("tokuden: SIGHUP: not reloaded, the old config and keys stay in use: ")
     assert f"DKIM key {key}: not a PEM private key" in said
     assert verifies(third, new_record)

@@ -1,16 +1,24 @@
-"""``tokuden serve``: run the gateway until SIGTERM or SIGINT; SIGHUP re-reads the DKIM keys."""
+"""``tokuden serve``: run the gateway until SIGTERM or SIGINT; SIGHUP reloads config and keys."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import os
 import signal
+import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.commands import add_config_argument
-from gateway.config import Config, load
+from gateway.config import Config, ConfigError, load
+
+if TYPE_CHECKING:
+    from gateway.reload import LiveGateway
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -20,27 +28,26 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_serve(load(args.config)))
+    return asyncio.run(_serve(load(args.config), args.config))
 
 
-async def _serve(config: Config) -> int:
+async def _serve(config: Config, path: str | None) -> int:
     # Imported here so that check and consent do not pay for the SMTP stack.
+    from gateway.reload import OPEN_ERRORS, LiveGateway
     from gateway.service import Gateway
-    from gateway.signing import SigningKeyError
     from gateway.smtp import start_server
-    from gateway.store import StoreError
 
+    say = _Say()
     try:
         gateway = await Gateway.open(config)
-    except (StoreError, SigningKeyError, OSError) as exc:
-        return _fail(f"cannot start: {exc}")
+    except OPEN_ERRORS as exc:
+        return await say.fail(str(exc) if isinstance(exc, ConfigError) else f"cannot start: {exc}")
+    live = LiveGateway(gateway, lambda: load(path))
     try:
-        server = await start_server(config, gateway)
+        server = await start_server(config, live)
     except OSError as exc:
-        await gateway.close()
-        where = ", ".join(str(listener) for listener in config.server.listen)
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        return _fail(f"cannot listen on {where}: {reason}")
+        await live.close()
+        return await say.fail(cannot_listen(config, exc))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -48,7 +55,7 @@ async def _serve(config: Config) -> int:
     reloads: set[asyncio.Task[None]] = set()
 
     def hangup() -> None:
-        task = asyncio.ensure_future(_reload_keys(gateway))
+        task = asyncio.ensure_future(_reload(live, say))
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 
@@ -61,25 +68,50 @@ async def _serve(config: Config) -> int:
     )
     try:
         await stop.wait()
-        print("tokuden: stopping: finishing messages in flight", flush=True)
+        say("stopping: finishing messages in flight")
     finally:
         await server.close()
-        await gateway.close()
-    print("tokuden: stopped", flush=True)
+        await live.close()  # waits for a reload under way
+    say("stopped")
     return 0
 
 
-async def _reload_keys(gateway: Any) -> None:
-    from gateway.signing import SigningKeyError
+async def _reload(live: LiveGateway, say: _Say) -> None:
+    """SIGHUP: one line saying what was reloaded, or why nothing was."""
+    from gateway.reload import ReloadError
 
     try:
-        done = await gateway.reload_keys()
-    except SigningKeyError as exc:
-        print(f"tokuden: SIGHUP: keys not reloaded, the old ones stay in use: {exc}", flush=True)
+        done = await live.reload()
+    except ReloadError as exc:
+        say(f"SIGHUP: not reloaded, the old config and keys stay in use: {exc}")
+    except Exception as exc:  # a bug must not take the running gateway down
+        log.exception("SIGHUP: reload failed")
+        say(f"SIGHUP: not reloaded, the old config and keys stay in use: {exc!r}")
     else:
-        print(f"tokuden: SIGHUP: {done}", flush=True)
+        for note in done.notes():
+            say(f"SIGHUP: {note}")
+        say(f"SIGHUP: {done.summary()}")
 
 
-def _fail(reason: str) -> int:
-    print(f"tokuden: {reason}", file=sys.stderr)
-    return 2
+def cannot_listen(config: Config, exc: OSError) -> str:
+    """The one-line reason a listen address cannot be bound (the serve fails with exit 2)."""
+    where = ", ".join(str(listener) for listener in config.server.listen)
+    if isinstance(exc, socket.gaierror):
+        reason = exc.strerror or str(exc)
+    else:  # asyncio rewords bind errors; the errno's own text is the one operators know
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"cannot listen on {where}: {reason}"
+
+
+class _Say:
+    """``tokuden: ...`` lines on stdout, start faults on stderr."""
+
+    prefix = "tokuden: "
+
+    def __call__(self, text: str) -> None:
+        with contextlib.suppress(OSError):  # stdout gone: the stop or reload goes on regardless
+            print(f"{self.prefix}{text}", flush=True)
+
+    async def fail(self, reason: str) -> int:
+        print(f"tokuden: {reason}", file=sys.stderr)
+        return 2
