@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class Gateway:
             for user, stored in profile.auth_users.items()
         }
         self._verified: dict[str, bytes] = {}
+        self.worker = os.getpid()  # the log's ``worker``: which of serve --workers N decided
 
     @classmethod
     async def open(cls, config: Config) -> Gateway:
@@ -360,6 +362,7 @@ class Gateway:
     ) -> None:
         record: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "worker": self.worker,
             "decision_id": None,
             "queue_id": None,
             "client": {"ip": session.peer, "helo": session.helo, "tls": session.tls},

@@ -141,19 +141,19 @@ async def test_the_listeners_keys_wait_for_a_restart_and_the_reload_says_so(
 ) -> None:
     async with running(tmp_path) as gw:
         listen = gw.live.config.server.listen
-        gw.edit(f'listen = ["127.0.0.1:{gw.port}"]', 'listen = ["127.0.0.1:1"]')
+        gw.edit(f'listen = ["127.0.0.1:{gw.port}"]', 'listen = ["127.0.0.1:1"]\nworkers = 4')
         gw.edit("max_message_size = 26214400", "max_message_size = 1000")
         gw.edit('trusted_networks = ["127.0.0.0/8", "::1/128"]', 'trusted_networks = ["::1/128"]')
         done = await gw.live.reload()
         server = gw.live.config.server
         async with session(gw.port, "ogiya", "ogiya-secret") as smtp:  # the old listener
             reply = await data_reply(smtp, COMPLIANT)  # bigger than 1000 bytes: the old limit holds
-    assert done.restart_only == ("listen", "max_message_size")
+    assert done.restart_only == ("listen", "max_message_size", "workers")
     assert done.notes() == [
-        f"server.listen, server.max_message_size changed in {gw.config}: the "
+        f"server.listen, server.max_message_size, server.workers changed in {gw.config}: the "
         "listeners keep their settings until a restart (SIGHUP applied everything else)"
     ]
-    assert (server.listen, server.max_message_size) == (listen, 26214400)
+    assert (server.listen, server.max_message_size, server.workers) == (listen, 26214400, 1)
     assert [str(n) for n in server.trusted_networks] == ["::1/128"]  # applied
     assert reply.startswith("250 2.0.0 delivered to maildir")
 

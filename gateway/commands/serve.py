@@ -1,4 +1,8 @@
-"""``tokuden serve``: run the gateway until SIGTERM or SIGINT; SIGHUP reloads config and keys."""
+"""``tokuden serve``: run the gateway until SIGTERM or SIGINT; SIGHUP reloads config and keys.
+
+With ``--workers N`` (or ``server.workers``) above 1, this process becomes the
+supervisor of N workers (``gateway.workers``); each worker runs :func:`_serve` too.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ import os
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.commands import add_config_argument
 from gateway.config import Config, ConfigError, load
 
 if TYPE_CHECKING:
     from gateway.reload import LiveGateway
+    from gateway.workers import WorkerChannel
 
 log = logging.getLogger(__name__)
 
@@ -24,27 +29,67 @@ log = logging.getLogger(__name__)
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("serve", help="run the SMTP gateway")
     add_config_argument(p)
+    p.add_argument(
+        "--workers",
+        type=_count,
+        metavar="N",
+        help="processes sharing the listen addresses (SO_REUSEPORT); default: server.workers, 1",
+    )
+    # A worker of a supervisor: FD is its end of the supervisor's socketpair.
+    p.add_argument("--worker-fd", type=int, metavar="FD", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_serve(load(args.config), args.config))
+    if args.worker_fd is not None:
+        from gateway.workers import WorkerChannel
+
+        channel = WorkerChannel(args.worker_fd)
+        return asyncio.run(_work(args.config, channel))
+    config = load(args.config)
+    workers: int = args.workers or config.server.workers
+    if workers > 1:
+        from gateway.workers import Supervisor
+
+        return asyncio.run(Supervisor(config, args.config, workers).run())
+    return asyncio.run(_serve(config, args.config))
 
 
-async def _serve(config: Config, path: str | None) -> int:
+async def _work(path: str | None, channel: WorkerChannel) -> int:
+    """A worker reads the config itself: a replacement started later reads it as a restart
+    would; a fault goes to the supervisor, which prints it once for all workers."""
+    try:
+        config = load(path)
+    except ConfigError as exc:
+        await channel.failed(str(exc))
+        return 2
+    return await _serve(config, path, channel)
+
+
+async def _serve(config: Config, path: str | None, channel: WorkerChannel | None = None) -> int:
     # Imported here so that check and consent do not pay for the SMTP stack.
     from gateway.reload import OPEN_ERRORS, LiveGateway
     from gateway.service import Gateway
     from gateway.smtp import start_server
 
-    say = _Say()
+    say = _Say(channel)
     try:
         gateway = await Gateway.open(config)
     except OPEN_ERRORS as exc:
         return await say.fail(str(exc) if isinstance(exc, ConfigError) else f"cannot start: {exc}")
     live = LiveGateway(gateway, lambda: load(path))
     try:
-        server = await start_server(config, live)
+        server = await start_server(config, live, reuse_port=channel is not None)
     except OSError as exc:
         await live.close()
         return await say.fail(cannot_listen(config, exc))
@@ -60,12 +105,15 @@ async def _serve(config: Config, path: str | None) -> int:
         task.add_done_callback(reloads.discard)
 
     loop.add_signal_handler(signal.SIGHUP, hangup)
-    where = ", ".join(f"{config.server.listen[0].host}:{port}" for port in server.ports)
-    print(
-        f"tokuden: listening on {where} (config: {config.source}; "
-        f"next hop: {config.relay.next_hop})",
-        flush=True,
-    )
+    if channel is None:
+        where = ", ".join(f"{config.server.listen[0].host}:{port}" for port in server.ports)
+        say(f"listening on {where} (config: {config.source}; next hop: {config.relay.next_hop})")
+    else:
+        await channel.ready()
+        orphaned = asyncio.ensure_future(channel.closed())  # the supervisor is gone
+        orphaned.add_done_callback(lambda _: stop.set())
+        if channel.hangup_requested:  # a SIGHUP that came while the worker was starting
+            hangup()
     try:
         await stop.wait()
         say("stopping: finishing messages in flight")
@@ -103,15 +151,31 @@ def cannot_listen(config: Config, exc: OSError) -> str:
     return f"cannot listen on {where}: {reason}"
 
 
-class _Say:
-    """``tokuden: ...`` lines on stdout, start faults on stderr."""
+def write_line(text: str, stream: TextIO | None = None) -> None:
+    """Write ``text`` and its newline in one write: the workers share stdout, and under
+    PYTHONUNBUFFERED (usual in containers) print() writes the newline on its own, so two
+    processes' lines would interleave. A stdout that is gone (its reader died) is no
+    reason to stop stopping or reloading."""
+    out = sys.stdout if stream is None else stream
+    with contextlib.suppress(OSError):
+        out.write(f"{text}\n")
+        out.flush()
 
-    prefix = "tokuden: "
+
+class _Say:
+    """``tokuden: ...`` lines on stdout; a worker's carry its pid, its start faults go to the
+    supervisor instead of stderr."""
+
+    def __init__(self, channel: WorkerChannel | None) -> None:
+        self.channel = channel
+        self.prefix = "tokuden: " if channel is None else f"tokuden: worker {os.getpid()}: "
 
     def __call__(self, text: str) -> None:
-        with contextlib.suppress(OSError):  # stdout gone: the stop or reload goes on regardless
-            print(f"{self.prefix}{text}", flush=True)
+        write_line(f"{self.prefix}{text}")
 
     async def fail(self, reason: str) -> int:
-        print(f"tokuden: {reason}", file=sys.stderr)
+        if self.channel is not None:
+            await self.channel.failed(reason)
+        else:
+            write_line(f"tokuden: {reason}", sys.stderr)
         return 2
