@@ -48,6 +48,7 @@ class ServerConfig:
     timeout: float = 300.0
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    workers: int = 1  # processes on the listen addresses (SO_REUSEPORT); --workers overrides
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class _Reader:
             "timeout",
             "tls_cert",
             "tls_key",
+            "workers",
         }
         t = self.table(data, "server", known)
         d = ServerConfig()
@@ -231,6 +233,7 @@ class _Reader:
             timeout=self.positive(t, "server.timeout", float, d.timeout),
             tls_cert=self.path(cert) if cert else None,
             tls_key=self.path(key) if key else None,
+            workers=self.positive(t, "server.workers", int, d.workers),
         )
 
     def listener(self, key: str, value: str) -> Listener:

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class Gateway:
             for user, stored in profile.auth_users.items()
         }
         self._verified: dict[str, bytes] = {}
+        self.worker = os.getpid()  # the log's ``worker``: which of serve --workers N decided
 
     @classmethod
     async def open(cls, config: Config) -> Gateway:
@@ -105,23 +107,25 @@ class Gateway:
             log = DecisionLog(config.log.file, config.log.stdout)
         except OSError as exc:
             raise OSError(f"{config.source}: log.file: {exc}") from None
-        try:
-            store = await open_store(config.store.url)
-        except StoreError as exc:
+        try:  # a failed SIGHUP reload must not leave a log file or store connection behind
+            try:
+                store = await open_store(config.store.url)
+            except StoreError as exc:
+                raise StoreError(f"{config.source}: store.url: {exc}") from None
+            try:
+                pipeline = Pipeline(policies, store, resolver, config.relay.egress)
+                next_hop = open_next_hop(
+                    config.relay.next_hop,
+                    local_hostname=config.server.hostname,
+                    timeout=config.relay.timeout,
+                )
+            except BaseException:
+                await store.close()
+                raise
+        except BaseException:
             log.close()
-            raise StoreError(f"{config.source}: store.url: {exc}") from None
-        pipeline = Pipeline(policies, store, resolver, config.relay.egress)
-        next_hop = open_next_hop(
-            config.relay.next_hop,
-            local_hostname=config.server.hostname,
-            timeout=config.relay.timeout,
-        )
+            raise
         return cls(config, store, pipeline, next_hop, log, keys)
-
-    async def reload_keys(self) -> str:
-        """Read the DKIM key files again (SIGHUP); on any failure the old keys stay in use."""
-        await asyncio.to_thread(self.keys.reload)
-        return f"{len(self.keys)} DKIM key(s) reloaded"
 
     async def close(self) -> None:
         await self.next_hop.close()
@@ -143,6 +147,15 @@ class Gateway:
             return None
         self._verified[user] = digest
         return profile
+
+    def adopt(self, session: Session) -> None:
+        """A session that authenticated under an older config (before a SIGHUP) gets this
+        config's profile for its user, or none if the user is gone: the message is judged
+        by the profile in force, not by the one the login found."""
+        if session.auth_user is None:
+            return
+        entry = self._users.get(session.auth_user)
+        session.profile = entry[1] if entry is not None else None
 
     def is_trusted(self, peer: str) -> bool:
         try:
@@ -359,6 +372,7 @@ class Gateway:
     ) -> None:
         record: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "worker": self.worker,
             "decision_id": None,
             "queue_id": None,
             "client": {"ip": session.peer, "helo": session.helo, "tls": session.tls},

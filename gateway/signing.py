@@ -7,8 +7,9 @@ Keys
     KEY``); RSA of at least 2048 bits or Ed25519. dkimpy's raw Ed25519 form
     (the base64 of the 32-byte seed, as ``dknewkey`` writes it) is accepted
     too. Anything weaker or unreadable is refused with an error naming the
-    file. ``KeyRing.reload()`` (SIGHUP) reads the files again and keeps the
-    old keys if any file fails.
+    file. A ring never changes once read: SIGHUP reads the files into a new one
+    with the reloaded config (``gateway.reload``), and keeps the old ring if any
+    file fails.
 
 Which keys sign
     Every key of the sender profile (``SenderProfile.signing_keys``) whose ``d=`` aligns with the
@@ -194,19 +195,6 @@ class KeyRing:
         """Read every key file the profiles name; SigningKeyError on the first bad one."""
         chosen = _profiles(profiles)
         return cls(_read_all(chosen), chosen)
-
-    def reload(
-        self, profiles: Mapping[str, SenderProfile] | Iterable[SenderProfile] | None = None
-    ) -> None:
-        """Read the key files again (SIGHUP), of ``profiles`` if given (a reloaded config).
-
-        All or nothing: if any file fails, SigningKeyError is raised and the
-        ring keeps the keys it had. Blocking (tens of ms per key): from the
-        event loop, use ``await asyncio.to_thread(ring.reload, ...)``.
-        """
-        chosen = self._profiles if profiles is None else _profiles(profiles)
-        keys = _read_all(chosen)
-        self._keys, self._profiles = keys, chosen  # one swap: a signer sees old or new
 
     def __len__(self) -> int:
         return len(self._keys)

@@ -129,11 +129,14 @@ async def start_server(
     gateway: Service,
     *,
     plaintext_auth_networks: Sequence[Network] = LOOPBACK,
+    reuse_port: bool = False,
 ) -> Server:
     """Listen on every ``config.server.listen`` address.
 
     ``plaintext_auth_networks`` are the peers that may AUTH without STARTTLS
-    (loopback by default: an MTA on the same host).
+    (loopback by default: an MTA on the same host). ``reuse_port`` sets
+    SO_REUSEPORT, so that the workers of ``tokuden serve --workers N`` each bind
+    the same addresses and the kernel spreads the connections among them.
     """
     server = Server()
     handler = _Handler(gateway, server)
@@ -156,7 +159,9 @@ async def start_server(
     try:
         for listener in config.server.listen:
             server.servers.append(
-                await loop.create_server(connection, listener.host, listener.port)
+                await loop.create_server(
+                    connection, listener.host, listener.port, reuse_port=reuse_port
+                )
             )
     except BaseException:
         await server.close()

@@ -187,6 +187,38 @@ async def recording_sink(
         await server.wait_closed()
 
 
+@dataclass
+class HeldSink:
+    """A next hop that holds every message at the end of DATA until the test releases it:
+    a message stays in flight as long as the test needs (a graceful stop, a reload)."""
+
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    received: list[bytes] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.original_content, bytes)
+        self.reached.set()
+        await self.release.wait()
+        self.received.append(envelope.original_content)
+        return f"250 2.0.0 Queued as held-{len(self.received)}"
+
+
+@asynccontextmanager
+async def held_sink(host: str = LOOPBACK) -> AsyncIterator[tuple[HeldSink, str]]:
+    """Serve a :class:`HeldSink` in this event loop; yields it and its ``smtp://`` URL."""
+    sink = HeldSink()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(sink, hostname="held.test"), host, 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield sink, f"smtp://{host}:{port}"
+    finally:
+        sink.release.set()
+        server.close()
+        await server.wait_closed()
+
+
 @dataclass(frozen=True)
 class SwaksResult:
     returncode: int

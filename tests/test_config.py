@@ -28,6 +28,7 @@ def test_embedded_default_listens_on_loopback_with_maildir_and_sqlite(
     assert config.relay.next_hop == f"maildir:{tmp_path / 'var/maildir'}"
     assert config.store.url == f"sqlite:{tmp_path / 'var/consent.db'}"
     assert config.senders == {}
+    assert config.server.workers == 1
 
 
 def test_env_var_names_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,6 +76,8 @@ def test_new_senders_start_in_monitor_and_marketing_only_means_advertising() -> 
             "t.toml: server.max_message_size: must be greater than 0",
         ),
         ("[server]\ntimeout = 'long'\n", "t.toml: server.timeout: must be a number, not str"),
+        ("[server]\nworkers = 0\n", "t.toml: server.workers: must be greater than 0, not 0"),
+        ("[server]\nworkers = 2.5\n", "t.toml: server.workers: must be an integer, not float"),
         (
             "[server]\ntrusted_networks = ['10.0.0.300/8']\n",
             "t.toml: server.trusted_networks[0]: '10.0.0.300/8' is not an IP network",
