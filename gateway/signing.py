@@ -44,10 +44,12 @@ Speed
     selection and folding are used), so the output is byte-identical to
     ``dkim.sign`` with the same key, header list and time (the tests check it)
     — RSA-2048 in dkimpy's pure-Python arithmetic costs about 8.6 ms, through
-    OpenSSL about 0.4 ms. A mail whose signing would take more than about a
-    millisecond (a large body: canonicalising and hashing it is linear) is
-    signed in a worker thread; a small one inline, where a thread hand-off
-    would cost more than the work (benchmarks/sign_bench.py measures both).
+    OpenSSL about 0.4 ms. A mail whose signing would hold the event loop for
+    more than about 3 ms (a large body: canonicalising and hashing it is
+    linear) is signed in a worker thread; a smaller one inline: a thread
+    hand-off costs CPU of its own and makes the loop wait for the GIL, and a
+    gateway with a worker process per core gains nothing from it
+    (benchmarks/sign_bench.py measures both).
 """
 
 from __future__ import annotations
@@ -87,10 +89,10 @@ SIGNED = ("cc", "reply-to", "mime-version", "content-type", "content-transfer-en
 """Signed as often as they occur."""
 
 MIN_RSA_BITS = 2048
-INLINE_BYTES = 12 * 1024
+INLINE_BYTES = 64 * 1024
 """Mails up to this size are signed on the event loop: about 0.5 ms with RSA-2048 and
-Ed25519 on the example mails, plus about 0.045 ms per KB; larger ones (over ~1 ms) in a
-worker thread."""
+Ed25519 on the example mails, plus about 0.045 ms per KB (about 3 ms at 64 KB); larger
+ones in a worker thread."""
 
 _CANON = CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
 _HEADER_NAME = b"DKIM-Signature"
