@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 
 from gateway.consent import Basis, ConsentRecord
 from gateway.dns import DnsTempError, Record, Resolver
-from gateway.message import HiddenText, Link, ParsedMessage, TextPart
+from gateway.message import HiddenText, Link, ParsedMessage, TextPart, nfkc
 from gateway.profile import Category, Mode, SenderProfile
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "Resolver",
     "SenderProfile",
     "TextPart",
+    "nfkc",
 ]
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
-from gateway.api import Category, Classification, ParsedMessage, SenderProfile
+from gateway.api import Category, Classification, ParsedMessage, SenderProfile, nfkc
 
 CATEGORY_HEADER = "X-Tokuden-Category"
 CUES_FILE = "classify_cues.toml"
@@ -53,8 +52,7 @@ def _fold(text: str, *, normalized: bool = False) -> str:
 
     ``normalized`` says the text is NFKC already (the message's own view, made once).
     """
-    nfkc = text if normalized else unicodedata.normalize("NFKC", text)
-    return " ".join(nfkc.casefold().split())
+    return " ".join((text if normalized else nfkc(text)).casefold().split())
 
 
 def _cues(table: object, key: str) -> tuple[_Cue, ...]:

@@ -36,6 +36,7 @@ from gateway.api import (
     PolicyContext,
     SenderProfile,
     TextPart,
+    nfkc,
 )
 
 ADJACENT_LINES = 2
@@ -263,12 +264,12 @@ def _pattern(terms: Iterable[str], patterns: Iterable[str] = ()) -> re.Pattern[s
     return re.compile("|".join(alternatives) or "(?!)")
 
 
-def _fold(text: str, *, nfkc: bool = False) -> str:
+def _fold(text: str, *, normalized: bool = False) -> str:
     """NFKC, case-folded, every hyphen variant a hyphen: the one view every match runs on.
 
-    ``nfkc`` says the text is NFKC already (a part's own view, made once).
+    ``normalized`` says the text is NFKC already (a part's own view, made once).
     """
-    folded = (text if nfkc else unicodedata.normalize("NFKC", text)).casefold()
+    folded = (text if normalized else nfkc(text)).casefold()
     return _LONG_VOWEL_HYPHEN.sub(r"\1-", _DASHES.sub("-", folded))
 
 
@@ -451,11 +452,11 @@ class _Reading:
         self.lines = part.text.splitlines()
         # Each view is made once for the whole text, one line per "\n"; an item is then
         # found by one search of the text, not one per line (see _Lines.first).
-        nfkc = part.normalized.splitlines()
-        if len(nfkc) != len(self.lines):  # never seen: NFKC keeps line breaks as they are
-            nfkc = [unicodedata.normalize("NFKC", line) for line in self.lines]
-        self.nfkc = _Lines("\n".join(nfkc))
-        self.view = _Lines(_fold(self.nfkc.text, nfkc=True))
+        shown = part.normalized.splitlines()
+        if len(shown) != len(self.lines):  # never seen: NFKC keeps line breaks as they are
+            shown = [nfkc(line) for line in self.lines]
+        self.nfkc = _Lines("\n".join(shown))
+        self.view = _Lines(_fold(self.nfkc.text, normalized=True))
         self.text = self.view.text
         self.folded = self.view.lines
         self.words_text = _words(self.text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import mailbox
+import random
 import unicodedata
 from pathlib import Path
 
@@ -399,3 +400,35 @@ def test_normalized_view_is_nfkc_of_the_visible_text() -> None:
     m = _read(EXAMPLES / "09_ad_alternative_shift_jis.eml")
     assert m.normalized == unicodedata.normalize("NFKC", m.text)
     assert all(p.normalized == unicodedata.normalize("NFKC", p.text) for p in m.parts)
+
+
+def test_nfkc_equals_unicodedata_on_every_text_of_the_corpora() -> None:
+    from gateway.message import nfkc
+
+    texts = [
+        p.text
+        for path in [
+            *EXAMPLES.glob("*.eml"),
+            *(Path(__file__).parent / "data").rglob("*.eml"),
+            *MAIL.rglob("*.eml"),
+            *(SHARED / "corpora" / "spam").rglob("*.eml"),
+        ]
+        for p in _read(path).parts
+    ]
+    assert len(texts) > 100
+    assert all(nfkc(t) == unicodedata.normalize("NFKC", t) for t in texts)
+
+
+def test_nfkc_equals_unicodedata_where_full_width_forms_meet_combining_marks() -> None:
+    # Random strings from the characters that interact: full-width letters followed by
+    # combining marks (Ａ + U+0301 is Á), half-width kana with their voicing marks (ｶﾞ is ガ),
+    # kana with combining voicing marks, Hangul jamo, ㈱, the ideographic space.
+    from gateway.message import nfkc
+
+    pool = (
+        "Ａａ０！～\u3000\u0301\u0308\u0323ｶﾞﾟｱﾊか\u3099\u309aは\u1100\u1161\u11a8가㈱①ｶ\uff9eAa 。"
+    )
+    rng = random.Random(15)
+    for _ in range(5000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 12)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), text

@@ -44,7 +44,7 @@ def nfkc_lines() -> tuple[tuple[str, ...], ...]:
 @cache
 def lines() -> tuple[tuple[str, ...], ...]:
     """Every part's folded lines, as the policy folds them."""
-    return tuple(tuple(display._fold(line, nfkc=True) for line in t) for t in nfkc_lines())
+    return tuple(tuple(display._fold(line, normalized=True) for line in t) for t in nfkc_lines())
 
 
 def test_inline_space_is_every_white_space_character_that_does_not_end_a_line() -> None:
