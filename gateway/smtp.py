@@ -1,9 +1,10 @@
 """The SMTP server clients talk to: aiosmtpd, with tokuden's session, limits and replies.
 
-Protocol work (EHLO, STARTTLS, AUTH PLAIN/LOGIN, DATA with SMTP-smuggling
-protection) stays aiosmtpd's; this module decides what each command answers by
-asking the service (``gateway.service.Gateway``), and answers only with
-named replies from ``gateway.replies``.
+Protocol work (EHLO, STARTTLS, AUTH PLAIN/LOGIN) stays aiosmtpd's; DATA is
+read in chunks by ``gateway.datareader`` with aiosmtpd's rules (dot-unstuffing,
+SMTP-smuggling protection, size and line limits). This module decides what
+each command answers by asking the service (``gateway.service.Gateway``), and
+answers only with named replies from ``gateway.replies``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any, AnyStr, Protocol
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, syntax
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, syntax
 from aiosmtpd.smtp import Session as AioSession
 
 from gateway.config import Config
+from gateway.datareader import ChunkedDataSMTP
 from gateway.profile import SenderProfile
 from gateway.replies import (
     S235_AUTH_OK,
@@ -178,7 +180,7 @@ def _tls_context(config: Config) -> ssl.SSLContext | None:
     return context
 
 
-class _Connection(SMTP):
+class _Connection(ChunkedDataSMTP):
     """One client connection: aiosmtpd's protocol plus tokuden's :class:`Session`."""
 
     def __init__(
