@@ -67,7 +67,7 @@ from typing import cast
 import dkim
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
-from dkim.canonicalization import CanonicalizationPolicy
+from dkim.canonicalization import CanonicalizationPolicy, correct_empty_body, strip_trailing_lines
 
 from gateway.address import AddressError, normalize_domain
 from gateway.dmarc import is_public_suffix
@@ -282,9 +282,18 @@ def sign_message(raw: bytes, keys: Sequence[SigningKey], now: int) -> bytes:
     # the fields h= picks (dkimpy's selection: bottom-up per name), canonicalised once for
     # every key; relaxed canonicalisation is per field, so this equals canonicalising all
     signed = _CANON.canonicalize_headers(dkim.select_headers(headers, include))
-    bodyhash = base64.b64encode(hashlib.sha256(_CANON.canonicalize_body(body)).digest())
+    bodyhash = base64.b64encode(hashlib.sha256(relaxed_body(body)).digest())
     fields = [signature_field(key, include, signed, bodyhash, now, linesep) for key in keys]
     return b"".join(fields) + message
+
+
+def relaxed_body(body: bytes) -> bytes:
+    """dkimpy's relaxed body canonicalisation, without its two regex passes over the body
+    when they would change nothing (no tab, no run of spaces, no space before a line end):
+    base64 and most quoted-printable bodies, where they cost 5 % of a message."""
+    if b"\t" in body or b"  " in body or b" \r\n" in body:
+        return bytes(_CANON.canonicalize_body(body))
+    return bytes(correct_empty_body(strip_trailing_lines(body)))
 
 
 def signature_field(
