@@ -114,6 +114,13 @@ _JP_ADDRESSES = (
 )
 # A Western street address: a house number, then a postal code (JP, US ZIP, UK).
 # Bounded repeats keep a long rendered HTML line linear.
+# Its postal code alone, which every Western address ends with: where to look for one.
+# One character class first, then the three forms: sre skips ahead on a leading class,
+# not on a choice between forms that each begin with one.
+_WESTERN_CODE = re.compile(
+    r"[\dA-Z](?<!\w.)(?:(?<=\d)\d\d-\d{4}\b|(?<=[A-Z])[A-Z]\s+\d{5}(?:-\d{4})?\b"
+    r"|(?<=[A-Z])[A-Z]?\d[A-Z\d]?\s+\d[A-Z]{2}\b)"
+)
 _WESTERN_ADDRESS = re.compile(  # \d(?<!\w.) is \b\d, with the digit first (see _PHONE)
     r"\d(?<!\w.)\d*[\w-]{0,10},?\s+[A-Za-z][\w .,'-]{0,80}?"
     r"(?:\b\d{3}-\d{4}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b)"
@@ -417,19 +424,23 @@ class _Lines:
         """The line holding offset ``at`` of the text."""
         return bisect.bisect_right(self._starts, at) - 1
 
-    def first(self, pattern: re.Pattern[str], start: int = 0) -> int | None:
-        """The first line from ``start`` on which ``pattern`` matches.
+    def first(
+        self, pattern: re.Pattern[str], start: int = 0, then: re.Pattern[str] | None = None
+    ) -> int | None:
+        """The first line from ``start`` on which ``pattern`` (or ``then``) matches.
 
         A match in the text may run over a line break where a line alone would
         not match, so the line of each match is tried on its own before it
-        counts: the answer is the line-by-line one.
+        counts: the answer is the line-by-line one. With ``then``, ``pattern``
+        only says where to look: ``then`` must match no line that it does not.
         """
+        then = then or pattern
         if start >= len(self.lines):
             return None
         at = self._starts[start]
         while (match := pattern.search(self.text, at)) is not None:
             line = self.line_of(match.start())
-            if pattern.search(self.lines[line]):
+            if then.search(self.lines[line]):
                 return line
             if line + 1 >= len(self.lines):
                 return None
@@ -522,6 +533,29 @@ class _Reading:
 
     def hit(self, target: _Target) -> _Hit:
         return _Hit(self.part, f"{self.quote(target.line)} ({target.shown})")
+
+    def first_keyed(self, kept: Iterable[str], holds: Callable[[str], bool]) -> int | None:
+        """The first line for which ``holds(its folded text)``: a key of it holds a key.
+
+        ``kept`` are the characters the key keeps as they are (a line that lacks
+        one cannot hold the key), so only lines holding all of them are keyed.
+        """
+        kept = list(kept)
+        if not kept:
+            return next((i for i, line in enumerate(self.folded) if holds(line)), None)
+        rarest = min(kept, key=self.text.count)  # the fewest lines to try
+        lines, at = set(), self.text.find(rarest)
+        while at >= 0:
+            lines.add(self.view.line_of(at))
+            at = self.text.find(rarest, at + 1)
+        return next(
+            (
+                i
+                for i in sorted(lines)
+                if all(ch in self.folded[i] for ch in kept) and holds(self.folded[i])
+            ),
+            None,
+        )
 
     def _targets(self) -> list[_Target]:
         found: dict[tuple[str, int | None], _Target] = {}
@@ -1016,15 +1050,24 @@ def _names(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
 
     One hit per part at most (the first line): a part shows the item or does not.
     """
-    names = [key for key in (_name_key(name) for name in profile.names) if key]
+    names = {key for key in (_name_key(name) for name in profile.names) if key}
     hits = []
     for r in readings:
-        keys = _name_keys(r.text)  # names have no line break, so a find is on one line
-        found = [at for at in (keys.find(name) for name in names) if at >= 0]
-        if found:
-            first = min(found)
-            hits.append(_Hit(r.part, r.quote(keys.count("\n", 0, first))))
+        lines = [
+            r.first_keyed(
+                (ch for ch in name if ch not in _NAME_MADE),
+                lambda line, name=name: name in _name_keys(line),  # type: ignore[misc]
+            )
+            for name in names
+        ]
+        shown = [line for line in lines if line is not None]
+        if shown:
+            hits.append(_Hit(r.part, r.quote(min(shown))))
     return hits
+
+
+# What _name_keys may write that the line did not: 株式会社 for (株), co for company.
+_NAME_MADE = frozenset("".join((*_CORPORATE.values(), *_LATIN_SUFFIXES.values())))
 
 
 def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
@@ -1042,9 +1085,9 @@ def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
             for pattern, text in (
                 (_POSTCODE, r.view),
                 *((a, r.view) for a in _JP_ADDRESSES),
-                (_WESTERN_ADDRESS, r.nfkc),
             )
         ]
+        lines.append(r.nfkc.first(_WESTERN_CODE, then=_WESTERN_ADDRESS))
         shown = [line for line in lines if line is not None]
         if shown:
             hits.append(_Hit(r.part, r.quote(min(shown))))
@@ -1064,15 +1107,10 @@ def _known_address_line(r: _Reading, key: str) -> int | None:
     make (霞, 区, 関: not digits, が, か or -) can; only those are keyed.
     """
     pattern = re.compile(re.escape(key) + r"(?!\d)")
-    kept = [ch for ch in key if ch not in _KEY_MADE]
-    if not kept:
-        return _Lines(_address_keys(r.text)).first(pattern)
-    lines = sorted({r.view.line_of(m.start()) for m in re.finditer(re.escape(kept[0]), r.text)})
-    for line in lines:
-        folded = r.folded[line]
-        if all(ch in folded for ch in kept) and pattern.search(_address_keys(folded)):
-            return line
-    return None
+    return r.first_keyed(
+        (ch for ch in key if ch not in _KEY_MADE),
+        lambda line: pattern.search(_address_keys(line)) is not None,
+    )
 
 
 def _contacts(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
