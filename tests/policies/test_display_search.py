@@ -125,3 +125,14 @@ def test_first_line_of_a_whole_text_search_is_the_first_line_that_matches_alone(
         joined = display._Lines("\n".join(text))
         expected = next((i for i, line in enumerate(text) if pattern.search(line)), None)
         assert joined.first(pattern) == expected
+
+
+def test_every_western_address_line_has_the_postal_code_it_is_looked_for_by() -> None:
+    # _Lines.first(_WESTERN_CODE, then=_WESTERN_ADDRESS) tries only lines with a code.
+    found = 0
+    for text in nfkc_lines():
+        for line in text:
+            if display._WESTERN_ADDRESS.search(line):
+                found += 1
+                assert display._WESTERN_CODE.search(line), line
+    assert found > 5
