@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 from gateway.api import Category, Classification, ParsedMessage, SenderProfile, nfkc
@@ -129,7 +130,35 @@ def _by_content(message: ParsedMessage) -> tuple[Category, str]:
 
 
 def _found(cues: tuple[_Cue, ...], text: str) -> list[str]:
-    return [cue.word for cue in cues if cue.found_in(text)]
+    """The cues in ``text``: one pass finds the words that stand in it, then only those
+    cues (and any a found word may have hidden by overlapping it) are checked in full."""
+    words, hidden_by = _any_of(cues)
+    seen = {m[0] for m in words.finditer(text)}
+    if not seen:
+        return []
+    return [
+        cue.word
+        for cue in cues
+        if (cue.folded in seen or not hidden_by[cue.folded].isdisjoint(seen)) and cue.found_in(text)
+    ]
+
+
+@cache
+def _any_of(cues: tuple[_Cue, ...]) -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
+    """One pattern for where any cue's words stand (edges aside), and for each word the
+    others that may hide it from that pass: it stands inside one of them, or runs on from
+    its end (a suffix of the other is a prefix of the word). Nowhere else can it hide."""
+    words = [cue.folded for cue in cues]
+    hidden_by = {
+        word: frozenset(
+            other
+            for other in words
+            if other != word
+            and (word in other or any(other.endswith(word[:k]) for k in range(1, len(word))))
+        )
+        for word in words
+    }
+    return re.compile("|".join(map(re.escape, words)) or "(?!)"), hidden_by
 
 
 def _describe(kind: str, words: list[str]) -> list[str]:

@@ -122,3 +122,23 @@ def test_cues_match_after_nfkc() -> None:
     assert result.category is Category.INCIDENTAL
     assert "セール" in result.reason
     assert "%OFF" in result.reason
+
+
+def test_cues_found_in_one_pass_are_those_each_cue_finds_alone() -> None:
+    # The one-pass search must report exactly what testing every cue on its own reports,
+    # also where cues overlap ("お支払期日" inside "お支払期日のご案内", "sale" in "sales").
+    from gateway import classify as c
+
+    texts = [
+        c._fold(parse(path.read_bytes()).text)
+        for path in [*EXAMPLES.glob("*.eml"), *(SHARED / "corpora" / "mail").rglob("*.eml")]
+    ]
+    texts += [
+        "お支払期日のご案内とセールのお知らせ",
+        "sale sales wholesale % off",
+        "ご請求額のご案内",
+    ]
+    lexicon = c._LEXICON
+    for text in texts:
+        for cues in (lexicon.transactional, lexicon.promotional, lexicon.weak_promotional):
+            assert c._found(cues, text) == [cue.word for cue in cues if cue.found_in(text)]
