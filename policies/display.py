@@ -73,12 +73,15 @@ LEXICON_LISTS = (
 )
 """The word lists of optout_lexicon.toml: option ``TABLE_KEY`` is ``[TABLE] KEY``."""
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}、。「」『』【】]+", re.IGNORECASE)
+# Searched on folded (lower-case) text only, so with no case flag: sre then skips ahead to
+# the literal "h" or "w" (a case-insensitive pattern is tried at every character).
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}、。「」『』【】]+")
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _TRAILING = ".,;:!?>"
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\uff0d]")
 # ー between digits is a hyphen typed in kana mode (０３ー１２３４); elsewhere it is a vowel.
-_LONG_VOWEL_HYPHEN = re.compile(r"(\d)\u30fc(?=\d)")  # the digit first: sre then skips ahead
+# The mark first, its digit before it tested by a look-behind over both: sre skips to ー.
+_LONG_VOWEL_HYPHEN = re.compile(r"\u30fc(?<=\d\u30fc)(?=\d)")
 _SPACES = re.compile(r"\s+")
 # Japanese numbers, national (0 + area code) or +81 with an optional (0); brackets,
 # hyphens, dots or spaces between the groups; 10 or 11 digits once national.
@@ -277,7 +280,7 @@ def _fold(text: str, *, normalized: bool = False) -> str:
     ``normalized`` says the text is NFKC already (a part's own view, made once).
     """
     folded = (text if normalized else nfkc(text)).casefold()
-    return _LONG_VOWEL_HYPHEN.sub(r"\1-", _DASHES.sub("-", folded))
+    return _LONG_VOWEL_HYPHEN.sub("-", _DASHES.sub("-", folded))
 
 
 def _words(folded: str) -> str:
@@ -418,7 +421,9 @@ class _Lines:
     def __init__(self, text: str) -> None:
         self.text = text  # the lines joined by "\n"
         self.lines = text.split("\n")
-        self._starts = list(itertools.accumulate((len(x) + 1 for x in self.lines[:-1]), initial=0))
+        # where each line starts: the running sum of the line lengths plus their breaks
+        line_and_break = map((1).__add__, map(len, self.lines[:-1]))
+        self._starts = list(itertools.accumulate(line_and_break, initial=0))
 
     def line_of(self, at: int) -> int:
         """The line holding offset ``at`` of the text."""

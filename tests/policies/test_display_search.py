@@ -95,7 +95,7 @@ def test_long_vowel_between_digits_is_a_hyphen_as_the_plain_look_behind_says() -
     checked = 0
     for text in nfkc_lines():
         for line in text:
-            assert display._LONG_VOWEL_HYPHEN.sub(r"\1-", line) == plain.sub("-", line), line
+            assert display._LONG_VOWEL_HYPHEN.sub("-", line) == plain.sub("-", line), line
             checked += "ー" in line
     assert checked > 10
     assert display._fold("０３ー１２３４ーー５ ラーメン") == "03-1234ーー5 ラーメン"
