@@ -704,6 +704,7 @@ class _Renderer:
         self.links: list[tuple[str, str]] = []
         self.images = 0
         self.pre = 0
+        self._computed: dict[object, tuple[Style, tuple[int, ...]]] = {}
 
     def run(self, root: html.HtmlElement) -> RenderedHtml:
         self.walk(root)
@@ -796,7 +797,19 @@ class _Renderer:
             self.runs.append(run)
 
     def compute(self, node: html.HtmlElement, parent: _Frame) -> tuple[Style, tuple[int, ...]]:
-        """The element's computed style from the cascade and its parent's style."""
+        """The element's computed style from the cascade and its parent's style.
+
+        It depends on nothing but the tag, the attributes, the parent's style and
+        the progress of the descendant rules, so elements alike in all of those
+        (the rows and cells of a mail template) are computed once.
+        """
+        key = (node.tag, tuple(node.attrib.items()), parent.style, parent.progress)
+        known = self._computed.get(key)
+        if known is None:
+            known = self._computed[key] = self._compute(node, parent)
+        return known
+
+    def _compute(self, node: html.HtmlElement, parent: _Frame) -> tuple[Style, tuple[int, ...]]:
         tag = str(node.tag)
         element_id = node.get("id")
         classes = frozenset((node.get("class") or "").split())
