@@ -10,11 +10,12 @@ answers only with named replies from ``gateway.replies``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import socket
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, AnyStr, Protocol
 
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, syntax
@@ -37,6 +38,9 @@ from gateway.replies import (
 from gateway.service import Session
 
 log = logging.getLogger(__name__)
+
+REPLY_WAIT = 600.0
+"""Seconds a client waits for our reply while we check and relay (RFC 5321 §4.5.3.2.6)."""
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK: tuple[Network, ...] = (
@@ -207,6 +211,22 @@ class _Connection(ChunkedDataSMTP):
         self._auth_require_tls = not plaintext_auth_allowed(host, self.plaintext_auth_networks)
         self.server._connections.add(self)
 
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """While the gateway works on a command, the client is waiting for our reply.
+
+        aiosmtpd's idle timeout runs from the start of each command; a message
+        whose checks and relay take longer than ``server.timeout`` would lose
+        its connection with no reply. RFC 5321 §4.5.3.2.6 has a client wait 10
+        minutes for the reply to DATA: that is our bound while we work.
+        """
+        self._reset_timeout(REPLY_WAIT)
+        try:
+            yield
+        finally:
+            if self.transport is not None and not self.transport.is_closing():
+                self._reset_timeout()
+
     def connection_lost(self, error: Exception | None) -> None:
         self.server._connections.discard(self)
         super().connection_lost(error)
@@ -293,9 +313,10 @@ class _Handler:
             return str(S452_TOO_MANY_RCPTS)
         assert envelope.mail_from is not None  # aiosmtpd answers 503 to RCPT before MAIL
         try:
-            reply = await self.gateway.check_recipient(
-                connection.tk_session, envelope.mail_from, address
-            )
+            with connection.answering():
+                reply = await self.gateway.check_recipient(
+                    connection.tk_session, envelope.mail_from, address
+                )
         except Exception:
             log.exception("%s RCPT check failed", connection.tk_session.peer)
             return str(S451_CHECK_FAILED)
@@ -311,12 +332,13 @@ class _Handler:
         assert envelope.mail_from is not None
         assert isinstance(envelope.original_content, bytes)
         try:
-            reply = await self.gateway.deliver(
-                connection.tk_session,
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                envelope.original_content,
-            )
+            with connection.answering():
+                reply = await self.gateway.deliver(
+                    connection.tk_session,
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content,
+                )
         except Exception:
             log.exception("%s delivery failed", connection.tk_session.peer)
             return str(S451_CHECK_FAILED)

@@ -520,3 +520,27 @@ async def test_close_waits_for_the_message_in_flight(maildir: str) -> None:
     await next_hop.close()
     assert errors == {}
     assert reply.startswith("2.0.0 delivered to maildir")
+
+
+async def test_a_message_that_takes_longer_than_the_idle_timeout_still_gets_its_reply(
+    maildir: str,
+) -> None:
+    # The idle timeout is for a silent client; a client waiting for our reply to DATA is not
+    # idle (RFC 5321 §4.5.3.2.6 has it wait 10 minutes). Here checking and relaying take
+    # three times server.timeout.
+    async with gateway_server(maildir, timeout=0.3, trusted_networks=LOOPBACK) as (server, svc):
+        svc.release_data.clear()
+        client = aiosmtplib.SMTP(
+            hostname="127.0.0.1", port=server.ports[0], local_hostname="c.test"
+        )
+        await client.connect()
+        sending = asyncio.create_task(
+            client.sendmail("s@acme.example.jp", ["r@example.com"], MESSAGE)
+        )
+        await svc.entered_data.wait()
+        await asyncio.sleep(0.9)  # the slow check itself: time passing is what is tested
+        svc.release_data.set()
+        errors, reply = await sending
+        await client.quit()
+    assert errors == {}
+    assert reply.startswith("2.0.0 delivered to maildir")
