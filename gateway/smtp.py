@@ -109,6 +109,15 @@ class Server:
     def ports(self) -> list[int]:
         return [int(sock.getsockname()[1]) for sock in self.sockets]
 
+    @property
+    def addresses(self) -> list[str]:
+        """host:port (``[host]:port`` for IPv6) of every listening socket, as bound."""
+        names = []
+        for sock in self.sockets:
+            host, port = sock.getsockname()[:2]
+            names.append(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+        return list(dict.fromkeys(names))
+
     async def close(self) -> None:
         """Stop accepting, wait for DATA in progress to be answered, then say 421 and hang up."""
         self.closing = True
@@ -200,6 +209,9 @@ class _Connection(ChunkedDataSMTP):
         self.plaintext_auth_networks = plaintext_auth_networks
         self.tk_session = Session(peer="")
 
+    def _create_session(self) -> AioSession:
+        return _QuietSession(self.loop)
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Called again after STARTTLS: a fresh Session, as RFC 3207 §4.2 forgets AUTH."""
         super().connection_made(transport)
@@ -253,6 +265,19 @@ class _Connection(ChunkedDataSMTP):
         if isinstance(self.transport, asyncio.WriteTransport) and not self.transport.is_closing():
             self.transport.write(f"{S421_SHUTTING_DOWN}\r\n".encode())
             self.transport.close()
+
+
+class _QuietSession(AioSession):
+    """aiosmtpd 1.4's own AUTH sets the deprecated ``login_data`` and logs a warning about
+    it for every login; we read ``auth_data`` (the user), so the legacy copy is dropped."""
+
+    @property
+    def login_data(self) -> Any:
+        return None
+
+    @login_data.setter
+    def login_data(self, value: Any) -> None:
+        pass
 
 
 class _Handler:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ipaddress
+import logging
 import smtplib
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -202,7 +203,10 @@ async def test_idle_client_is_disconnected_after_the_timeout(maildir: str) -> No
 # --- AUTH --------------------------------------------------------------------
 
 
-async def test_auth_plain_on_loopback_without_tls_sets_the_session_profile(maildir: str) -> None:
+async def test_auth_plain_on_loopback_without_tls_sets_the_session_profile(
+    maildir: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
     async with gateway_server(maildir) as (server, service):
 
         def send() -> tuple[int, bytes]:
@@ -219,6 +223,7 @@ async def test_auth_plain_on_loopback_without_tls_sets_the_session_profile(maild
     assert (session.auth_user, session.profile, session.tls) == (USER, PROFILE, False)
     assert (session.peer, session.helo) == ("127.0.0.1", "client.test")
     assert (mail_from, rcpts, data) == ("s@acme.example.jp", ["r@example.com"], MESSAGE)
+    assert not [r for r in caplog.records if "deprecated" in r.getMessage()]  # aiosmtpd's noise
 
 
 async def test_auth_login_with_challenges(maildir: str) -> None:
@@ -493,7 +498,10 @@ async def test_listens_on_every_configured_address(maildir: str) -> None:
             client = aiosmtplib.SMTP(hostname=host, port=port, local_hostname="c.test")
             await client.connect()
             await client.quit()
+        shown, ports = server.addresses, set(server.ports)  # what `tokuden serve` prints
     assert hosts == ["127.0.0.1", "127.0.0.2"]
+    assert sorted(a.rsplit(":", 1)[0] for a in shown) == hosts
+    assert {int(a.rsplit(":", 1)[1]) for a in shown} == ports
 
 
 async def test_close_waits_for_the_message_in_flight(maildir: str) -> None:

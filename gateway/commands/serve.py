@@ -106,7 +106,7 @@ async def _serve(config: Config, path: str | None, channel: WorkerChannel | None
 
     loop.add_signal_handler(signal.SIGHUP, hangup)
     if channel is None:
-        where = ", ".join(f"{config.server.listen[0].host}:{port}" for port in server.ports)
+        where = ", ".join(server.addresses)
         say(f"listening on {where} (config: {config.source}; next hop: {config.relay.next_hop})")
     else:
         await channel.ready()
