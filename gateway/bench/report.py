@@ -193,6 +193,10 @@ def _memory_targets(memory: dict[str, Any]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the text
 
 
+def _limit(value: int | None) -> str:
+    return "unlimited" if value is None or value < 0 else f"{value:,}"  # RLIM_INFINITY is -1
+
+
 def _ratio_text(r: dict[str, Any] | None) -> str:
     if r is None:
         return "n/a (a contender did not run)"
@@ -239,7 +243,7 @@ def _driver_text(r: dict[str, Any]) -> str:
         f"  driver: {d['processes']} process(es), {_fmt(d['cpu_ms_per_message'], '.2f')}"
         " CPU ms/msg,"
         f" the busiest at {d['busiest_core_share']:.0%} of a core; all CPUs"
-        f" {_fmt(busy and round(100 * busy), 'd')}% busy"
+        f" {_fmt(None if busy is None else round(100 * busy), 'd')}% busy"
     )
     if d["busiest_core_share"] > DRIVER_BUSY:
         text += " (the driver may be the limit here: try --drivers 2)"
@@ -363,8 +367,8 @@ def _memory(memory: dict[str, Any]) -> list[str]:
         if r["available"]:
             lim, large = r["open_files_limit"], r["large"]
             out.append(
-                f"  {r['name']}: open files limit {_fmt(lim['soft'], ',')}"
-                f" (hard {_fmt(lim['hard'], ',')}); large message answered in"
+                f"  {r['name']}: open files limit {_limit(lim['soft'])}"
+                f" (hard {_limit(lim['hard'])}); large message answered in"
                 f" {_fmt(large['latency_ms'], ',.1f')} ms, sink received"
                 f" {large.get('sink_received', 'n/a')}; baseline {large['baseline_mib']} MiB,"
                 f" peak {large['peak_rss_mib']} MiB, after {large['rss_after_mib']} MiB"
@@ -399,7 +403,8 @@ def render(report: dict[str, Any]) -> str:
         f" tokuden-workers: {report['workers']} workers",
         f"tokuden's consent store: {report['store_rows']:,} rows (SQLite)",
         f"sink: {report['sink']['kind']}: {report['sink']['command']}",
-        f"open files: soft limit {of['soft']:,} (was {of['soft_before']:,}), hard {of['hard']:,}",
+        f"open files: soft limit {_limit(of['soft'])} (was {_limit(of['soft_before'])}),"
+        f" hard {_limit(of['hard'])}; raised by the bench, inherited by every contender",
     ]
     if dns is not None:
         out.append(

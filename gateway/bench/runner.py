@@ -378,11 +378,12 @@ class Run:
         s = self.settings
         if not s.memory:
             return {"skipped": "--no-memory"}
+        names = [name for name in MEMORY if name in s.only]
+        if not names:
+            return {"skipped": "neither bare nor tokuden is in --only"}
         large = await asyncio.to_thread(large_mail, s.rows, s.large_mib * MIB)
         out: list[dict[str, Any]] = []
-        for name in MEMORY:
-            if name not in s.only:
-                continue
+        for name in names:
             contender = await self.contender(name)
             print(
                 f"bench: {name}: {s.idle:,} idle connections, a {s.large_mib} MiB message ...",
