@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.dnsserver import ZoneServer
 from tests.cases import tokuden
-from tests.dnsserver import ZoneServer
 
 PERL_VERIFIER = Path(__file__).with_name("maildkim_verify.pl")
 

@@ -1,5 +1,5 @@
 """The zone-data conventions of the SPF suites, as `ZoneResolver` serves them, and the
-same zone over the wire: `DnsResolver` against the loopback server of tests/dnsserver.py
+same zone over the wire: `DnsResolver` against the loopback server of gateway/dnsserver.py
 must give what `ZoneResolver` gives."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dns.query
 import pytest
 
 from gateway.dns import DnsResolver, DnsTempError, Record, ZoneResolver
-from tests.dnsserver import ZoneServer
+from gateway.dnsserver import ZoneServer
 
 ZONE = {
     "example.com": [
@@ -95,7 +95,7 @@ async def test_cname_is_followed_and_a_loop_is_empty(zone: ZoneResolver) -> None
     assert await zone.query("loop.example.com", "A") == []
 
 
-# --- the same zone over the wire: DnsResolver (dnspython) against tests/dnsserver.py ----
+# --- the same zone over the wire: DnsResolver (dnspython) against gateway/dnsserver.py ----
 
 TYPES = ("A", "AAAA", "MX", "TXT", "SPF", "CNAME", "PTR")
 # the names whose every type answers (no TIMEOUT, no CNAME loop)

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from gateway.dnsserver import ZoneServer
 from tests.cases import example_config
-from tests.dnsserver import ZoneServer
 from tests.test_gateway_auth import EGRESS, auth_config, world  # noqa: F401 (a fixture)
 
 

@@ -22,9 +22,9 @@ import dns.query
 import pytest
 
 from gateway.config import load
+from gateway.dnsserver import ZoneServer
 from tests.cases import EXAMPLES, example_config, import_consent
 from tests.dkimpeers import OpenDkim, keygen, maildkim, with_parseable_from
-from tests.dnsserver import ZoneServer
 from tests.smtpclient import maildir_messages, send
 from tests.test_gateway import PASSWORDS, gateway
 

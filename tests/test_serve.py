@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -492,3 +493,29 @@ async def test_a_port_taken_even_with_so_reuseport_stops_the_workers_serve_with_
             code, err = await run_serve("--config", str(config), "--workers", "2", cwd=tmp_path)
         assert code == 2
         assert err == f"tokuden: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_serve_lifts_its_soft_open_files_limit_to_the_hard_one() -> None:
+    """Each connection holds a descriptor: a soft limit of 1,024 under a higher hard one must
+    not be what bounds the connections (the bench holds 1,000 idle ones)."""
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard <= 256:
+        pytest.skip(f"the hard limit here is {hard}: nothing to lift")
+
+    def lower() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+    code = (
+        "import resource; from gateway.commands.serve import raise_open_files; "
+        "print(*raise_open_files(), *resource.getrlimit(resource.RLIMIT_NOFILE))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], preexec_fn=lower, capture_output=True, text=True, check=True
+    )
+    soft, _hard, now_soft, now_hard = map(int, done.stdout.split())
+    assert soft == now_soft > 256
+    assert now_hard == hard
+    if hard != resource.RLIM_INFINITY:
+        assert now_soft == hard

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gateway import signing
+from gateway.dnsserver import ZoneServer
 from gateway.mime import seven_bit
 from gateway.profile import DkimKey, SenderProfile
 from gateway.signing import (
@@ -41,7 +42,6 @@ from gateway.signing import (
 from tests.cases import EXAMPLES
 from tests.conftest import SHARED
 from tests.dkimpeers import OpenDkim, expected_maildkim, key_zone, maildkim, with_parseable_from
-from tests.dnsserver import ZoneServer
 
 CORPUS = SHARED / "corpora" / "dkim" / "dkimpy-1.1.8"
 NOW = 1_796_000_000

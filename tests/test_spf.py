@@ -20,9 +20,9 @@ import spf as pyspf
 import yaml
 
 from gateway.dns import DnsResolver, DnsTempError, Record, ZoneResolver
+from gateway.dnsserver import ZoneServer
 from gateway.spf import EgressResult, SpfChecker, SpfVerdict, check_host
 from tests.conftest import SHARED
-from tests.dnsserver import ZoneServer
 
 SUITES = SHARED / "corpora" / "spf"
 
@@ -277,7 +277,7 @@ async def test_the_cache_is_bounded_lru() -> None:
 
 # --- the RFC 7208 suite again, over the wire ---------------------------------------------
 
-# The suite's zones served by a real DNS server on loopback (tests/dnsserver.py) and read
+# The suite's zones served by a real DNS server on loopback (gateway/dnsserver.py) and read
 # by `DnsResolver` (dnspython): a cross-check of our dnspython layer against the suite.
 # A TIMEOUT entry is silence; the short lifetime keeps those vectors quick.
 WIRE_TIMEOUT = 0.5

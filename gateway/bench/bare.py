@@ -25,6 +25,7 @@ from aiosmtpd.smtp import SMTP
 
 HOSTNAME = "bare-relay.localhost"
 READY = "bare-relay: listening on "
+MAX_SIZE = 2**30  # aiosmtpd's default (32 MiB) would refuse the bench's large messages
 
 
 class PooledNextHop:
@@ -102,7 +103,9 @@ async def serve(host: str, port: int, hop_host: str, hop_port: int, pool: int) -
     handler: PassThrough | Sink = PassThrough(hop) if hop else Sink()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname=HOSTNAME, decode_data=False), host, port
+        lambda: SMTP(handler, hostname=HOSTNAME, decode_data=False, data_size_limit=MAX_SIZE),
+        host,
+        port,
     )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

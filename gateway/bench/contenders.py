@@ -272,24 +272,38 @@ class BareRelay(_Child):
 
 
 class Tokuden(_Child):
+    """``tokuden serve``: one process, or (``workers`` > 1) a supervisor and its workers,
+    whose CPU and memory are summed over the tree."""
+
     name = "tokuden"
     title = "tokuden serve"
-    ready = b"tokuden: listening on "
+    ready = b"tokuden: listening on "  # the supervisor prints it once every worker listens
 
     def __init__(
-        self, workdir: Path, sink: Sink, concurrency: int, config: Path, rows: int
+        self, workdir: Path, sink: Sink, concurrency: int, config: Path, rows: int, workers: int = 1
     ) -> None:
         super().__init__(workdir, sink, concurrency)
         self.config = config
+        self.workers = workers
+        serve = "tokuden serve"
+        if workers > 1:
+            self.name = "tokuden-workers"
+            serve = f"tokuden serve --workers {workers}"
+            self.memory_note = (
+                f"sampled sum of RSS over the supervisor and its {workers} workers"
+                " (PSS shares their common pages out)"
+            )
         self.title = (
-            f"tokuden serve: every built-in policy, {rows:,}-row SQLite consent store,"
-            " DKIM RSA-2048 + Ed25519 keys, decision log"
+            f"{serve}: every built-in policy (auth: SPF and DMARC asked of a DNS server on"
+            f" loopback), {rows:,}-row SQLite consent store, DKIM RSA-2048 + Ed25519 keys,"
+            " decision log"
         )
 
     def command(self) -> list[str]:
         script = Path(sys.executable).with_name("tokuden")
         program = [str(script)] if script.is_file() else [sys.executable, "-m", "gateway"]
-        return [*program, "serve", "--config", str(self.config)]
+        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
+        return [*program, "serve", "--config", str(self.config), *workers]
 
     def port_of(self, line: str) -> int:
         where = line.removeprefix(self.ready.decode()).split()[0].rstrip(",")

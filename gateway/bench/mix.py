@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.header import Header
+from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
@@ -253,6 +254,39 @@ def campaign(rng: random.Random, k: int, kind: str, rows: int) -> Mail:
         data = _message(random.Random(body_rng.random()), k, kind, n, rcpts, shape, body)
     expect: Expect = "reject" if kind == "blocked" else "accept"
     return mail(kind, f"{kind}-{k}", f"news@bench{n:02d}.example", rcpts, data, expect)
+
+
+def large_mail(rows: int, size: int) -> Mail:
+    """About ``size`` bytes as sent (CRLF line ends): a display-compliant advertisement of
+    ``bench00`` to one consenting recipient, a short text part and a base64 attachment.
+
+    What the bounded-memory phase sends: a real MIME mail that tokuden must parse,
+    check, sign and relay whole (the attachment is random, so nothing compresses it).
+    """
+    rng = random.Random(SEED)
+    n = GOOD_SENDERS[0]
+    rcpt = address(good_row(rng, rows, n))
+    text = _body(rng, n, True, 2048, "iso-2022-jp")
+    domain = f"bench{n:02d}.example"
+
+    def build(raw: bytes) -> bytes:
+        msg = MIMEMultipart("mixed")
+        msg.attach(MIMEText(text, "plain", "iso-2022-jp"))
+        attachment = MIMEApplication(raw, "pdf")  # base64, 76 characters a line
+        attachment.add_header("Content-Disposition", "attachment", filename="catalogue.pdf")
+        msg.attach(attachment)
+        msg["Subject"] = Header(
+            f"【株式会社ベンチ{n:02d}】冬のカタログ（PDF）", "iso-2022-jp"
+        ).encode()
+        msg["From"] = formataddr((f"株式会社ベンチ{n:02d}", f"news@{domain}"), "iso-2022-jp")
+        msg["To"] = rcpt
+        msg["Date"] = "Thu, 03 Dec 2026 10:00:00 +0900"
+        msg["Message-ID"] = f"<bench.large.{size}@{domain}>"
+        return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+
+    overhead = len(build(b""))
+    raw = random.Random(SEED).randbytes(max(0, size - overhead) * 57 // 78)  # 57 -> 76 + CRLF
+    return mail("large", f"large-{size}", f"news@{domain}", [rcpt], build(raw), "accept")
 
 
 CAMPAIGN_SHARE = {"ad": 45, "transactional": 20, "partial": 15, "blocked": 20}

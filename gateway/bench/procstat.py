@@ -64,7 +64,8 @@ def tree_cpu_seconds(root: int) -> float:
     return ticks / TICKS
 
 
-def _status_kib(pid: int, *names: str) -> dict[str, int]:
+def status_kib(pid: int, *names: str) -> dict[str, int]:
+    """Fields of /proc/PID/status in KiB (``VmRSS``, ``VmHWM``, ...); {} once it is gone."""
     out: dict[str, int] = {}
     try:
         text = (PROC / str(pid) / "status").read_text()
@@ -86,6 +87,44 @@ def pss_kib(pid: int) -> int:
         if line.startswith("Pss:"):
             return int(line.split()[1])
     return 0
+
+
+def reset_hwm(pid: int) -> bool:
+    """Set ``pid``'s VmHWM back to its current RSS (Linux 4.0+), so that the next peak
+    read is the peak of what follows and not of the process's whole life."""
+    try:
+        (PROC / str(pid) / "clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def open_files_limit(pid: int) -> tuple[int | None, int | None]:
+    """The (soft, hard) limit of open files of ``pid``; None for unlimited or unknown."""
+    try:
+        text = (PROC / str(pid) / "limits").read_text()
+    except OSError:
+        return None, None
+    for line in text.splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return (
+                int(soft) if soft.isdigit() else None,
+                int(hard) if hard.isdigit() else None,
+            )
+    return None, None
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat: the share busy
+    over a run says whether the machine itself, not one contender, was the limit."""
+    try:
+        first = (PROC / "stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0, 0
+    ticks = [int(v) for v in first[1:9]]  # user nice system idle iowait irq softirq steal
+    idle = ticks[3] + ticks[4]
+    return sum(ticks) - idle, sum(ticks)
 
 
 @dataclass
@@ -128,7 +167,7 @@ class MemorySampler:
         rss = pss = 0
         m = self.memory
         for pid in pids:
-            status = _status_kib(pid, "VmRSS", "VmHWM")
+            status = status_kib(pid, "VmRSS", "VmHWM")
             rss += status.get("VmRSS", 0)
             m.peak_hwm = max(m.peak_hwm, status.get("VmHWM", 0))
             pss += pss_kib(pid)

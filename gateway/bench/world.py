@@ -1,4 +1,5 @@
-"""tokuden's side of the bench: the 1,000,000-row consent store, the DKIM keys, the config.
+"""tokuden's side of the bench: the 1,000,000-row consent store, the DKIM keys, the DNS
+zone of the senders, the config.
 
 The store and the keys are made once into a cache folder (``var/bench/`` by default) and
 reused: a store is built under a temporary name and renamed when complete, so an
@@ -24,8 +25,11 @@ from gateway.bench.consent_world import SENDERS, populate
 from gateway.bench.mix import bench_profile
 from gateway.commands.dkim import RSA_BITS
 from gateway.config import load
+from gateway.signing import public_record, read_key
 
 DKIM_SELECTORS = {"rsa": "bench-rsa", "ed25519": "bench-ed"}
+EGRESS = "127.0.0.1"  # the sink, tokuden's next hop, "sends" from loopback
+ESP_SPF = "_spf.bench-esp.example"  # the include an ESP's customers put in their SPF
 
 
 def example_senders(examples: Path) -> dict[str, dict[str, Any]]:
@@ -88,6 +92,23 @@ def senders(examples: Path, keys: Mapping[str, Path]) -> dict[str, dict[str, Any
     return profiles
 
 
+def zone(profiles: Mapping[str, Mapping[str, Any]], keys: Mapping[str, Path]) -> dict[str, Any]:
+    """What the senders would publish (the shape of `gateway.dns.Zone`): for each of their
+    domains an SPF record that passes the egress through an ESP's include, a DMARC
+    policy of ``p=reject``, and the key records of both bench DKIM keys."""
+    records = {kind: public_record(read_key(path)) for kind, path in keys.items()}
+    data: dict[str, Any] = {
+        ESP_SPF: [{"TXT": f"v=spf1 ip4:{EGRESS} -all"}],
+    }
+    for profile in profiles.values():
+        for domain in profile["from_domains"]:
+            data[domain] = [{"TXT": f"v=spf1 ip4:192.0.2.0/24 include:{ESP_SPF} -all"}]
+            data[f"_dmarc.{domain}"] = [{"TXT": f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}"}]
+            for kind, selector in DKIM_SELECTORS.items():
+                data[f"{selector}._domainkey.{domain}"] = [{"TXT": records[kind]}]
+    return data
+
+
 def write_config(
     path: Path,
     *,
@@ -96,19 +117,28 @@ def write_config(
     store: Path,
     log: Path,
     profiles: Mapping[str, Mapping[str, Any]],
+    dns_port: int,
+    max_message_size: int,
 ) -> Path:
-    """A tokuden config: every built-in policy, the given store, the decision log on."""
+    """A tokuden config: every built-in policy (``auth`` asking the bench's DNS server),
+    the given store, the decision log on."""
     lines = [
         "# Written by tokuden bench for one run.",
         "[server]",
         f'listen = ["127.0.0.1:{listen_port}"]',
         'hostname = "tokuden-bench.localhost"',
         'trusted_networks = ["127.0.0.0/8"]',
+        f"max_message_size = {max_message_size}",
         "",
         "[relay]",
         f'next_hop = "smtp://127.0.0.1:{next_hop_port}"',
         "timeout = 60",
         'on_partial_block = "dsn"',
+        f'egress = ["{EGRESS}"]',
+        "",
+        "[dns]",
+        'nameservers = ["127.0.0.1"]',  # the bench's ZoneServer
+        f"port = {dns_port}",
         "",
         "[store]",
         f"url = {_toml(f'sqlite:{store}')}",
@@ -120,7 +150,9 @@ def write_config(
     for name, profile in profiles.items():
         lines += ["", f"[senders.{name}]"]
         lines += [f"{key} = {_toml(value)}" for key, value in profile.items()]
-    for policy in ("identity", "consent", "display"):
+        # An SPF or DMARC record the bench got wrong shows as an unexpected 550.
+        lines.append('auth_action = "block"')
+    for policy in ("identity", "consent", "display", "auth"):
         lines += ["", "[[policies]]", f'use = "{policy}"']
     path.write_text("\n".join(lines) + "\n", "utf-8")
     return path

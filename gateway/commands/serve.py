@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -50,7 +51,31 @@ def _count(text: str) -> int:
     return value
 
 
+def raise_open_files() -> tuple[int, int]:
+    """Lift the soft limit of open files to the hard one; the (soft, hard) now in force.
+
+    Every SMTP connection holds a descriptor, and shells and services often start
+    processes with a soft limit of 1,024 under a far higher hard one: without this,
+    a default, not the operator's hard limit (systemd ``LimitNOFILE``), would bound the
+    connections a gateway can hold. Workers inherit the raised limit.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard
+    if hard == resource.RLIM_INFINITY:  # Linux refuses more than fs.nr_open
+        try:
+            with open("/proc/sys/fs/nr_open") as f:
+                target = int(f.read())
+        except (OSError, ValueError):
+            return soft, hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    now: tuple[int, int] = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return now
+
+
 def run(args: argparse.Namespace) -> int:
+    raise_open_files()
     if args.worker_fd is not None:
         from gateway.workers import WorkerChannel
 

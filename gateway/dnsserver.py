@@ -1,7 +1,10 @@
-"""A real DNS server on loopback serving a `gateway.dns.Zone`, for tests that need the wire.
+"""A real DNS server on loopback serving a `gateway.dns.Zone`, for whatever needs the wire.
 
 `ZoneResolver` answers in-process; this answers the same zone data over UDP and TCP, so
-`DnsResolver` (dnspython), Perl's Mail::DKIM and OpenDKIM can be pointed at it.  What the
+`DnsResolver` (dnspython), Perl's Mail::DKIM and OpenDKIM can be pointed at it: the tests
+do, and ``tokuden bench`` serves its senders' SPF, DMARC and DKIM records with it (which
+is why it lives in the package, not in tests/).  Not for the Internet: it serves one
+zone to local clients, with no rate limits and no recursion.  What the
 zone says maps onto what an authoritative server sends: records in the answer after the
 CNAME chain that led to them, NXDOMAIN and NODATA with an SOA in the authority section
 (so negative caching has a TTL), SERVFAIL, and for ``TIMEOUT`` no answer at all.  TXT
