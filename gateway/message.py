@@ -16,7 +16,7 @@ from email.policy import compat32
 from email.utils import collapse_rfc2231_value, getaddresses
 from functools import cached_property
 
-from gateway import charsets, htmltext
+from gateway import charsets, htmltext, mime
 
 
 @dataclass(frozen=True)
@@ -150,10 +150,45 @@ _PLAIN_LINK = re.compile(_PLAIN_URL + r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[
 _PLAIN_URL_ONLY = re.compile(_PLAIN_URL)
 
 
+LARGE_BYTES = 1 << 20
+"""Mails over this size are parsed without the bodies of their non-text leaves."""
+
+
 def parse(raw: bytes) -> ParsedMessage:
-    """Parse a mail once; never raises on malformed input (defects are recorded)."""
+    """Parse a mail once; never raises on malformed input (defects are recorded).
+
+    A large mail is parsed as its skeleton (``skeleton``): what a policy reads
+    is all there, and a 25 MB attachment is not turned into lines and strings.
+    """
+    return _parse(raw, skeleton(raw) if len(raw) > LARGE_BYTES else raw)
+
+
+def skeleton(raw: bytes) -> bytes:
+    """``raw`` with the bodies of its attachments removed: every leaf that is not text,
+    a message or a multipart left without a boundary (gateway.mime locates them byte for
+    byte); headers, boundaries and text parts stay as they are. A mail whose structure
+    gateway.mime cannot locate is returned whole."""
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        found = mime.leaves(raw)
+    except mime.MimeError:
+        return raw
+    pieces, pos = [], 0
+    for leaf in found:
+        if leaf.header_start == leaf.body_start or leaf.content_type.startswith(
+            ("text/", "message/", "multipart/")
+        ):
+            continue
+        pieces.append(raw[pos : leaf.body_start])
+        pos = leaf.body_end
+    if not pieces:
+        return raw
+    pieces.append(raw[pos:])
+    return b"".join(pieces)
+
+
+def _parse(raw: bytes, shown: bytes) -> ParsedMessage:
+    try:
+        msg = email.message_from_bytes(shown, policy=compat32)
     except Exception as exc:  # the parser is lenient; this is the never-raise guarantee
         return ParsedMessage(raw, [], (), [f"unparsable message: {exc!r}"])
     headers = [(name, _header_text(value)) for name, value in msg.raw_items()]

@@ -41,7 +41,7 @@ from gateway.replies import Reply
 from gateway.signing import KeyRing, SigningError
 from gateway.store import ConsentStore, StoreError, open_store
 from gateway.topic import TOPIC_HEADER
-from gateway.transform import DECISION_HEADER, prepend_header, strip_headers
+from gateway.transform import DECISION_HEADER, header_field, strip_headers
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _QUEUE_ID = re.compile(r"queued as ([A-Za-z0-9.\-_]+)", re.IGNORECASE)
@@ -296,9 +296,9 @@ class Gateway:
     ) -> Reply:
         data = message.raw
         out = strip_headers(data, [CATEGORY_HEADER, TOPIC_HEADER, DECISION_HEADER])
-        out = prepend_header(out, DECISION_HEADER, _decision_header(decision))
-        try:
-            out = await self.keys.sign(out, message.from_domain, profile)
+        field = header_field(out, DECISION_HEADER, _decision_header(decision))
+        try:  # the decision header is no signed field: it joins the mail in the one copy
+            out = await self.keys.sign(out, message.from_domain, profile, prefix=field)
             signers = profile.signing_keys(message.from_domain)
             if signers:
                 trace.record["dkim"] = [f"{k.domain}/{k.selector}" for k in signers]

@@ -432,3 +432,50 @@ def test_nfkc_equals_unicodedata_where_full_width_forms_meet_combining_marks() -
     for _ in range(5000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 12)))
         assert nfkc(text) == unicodedata.normalize("NFKC", text), text
+
+
+def test_a_large_mail_parsed_as_its_skeleton_reads_as_the_whole_mail() -> None:
+    # What a policy reads must not depend on whether the attachments' bodies were parsed:
+    # every mail of the corpora, parsed whole and as its skeleton, gives the same headers,
+    # text parts and defects.
+    from gateway.message import _parse, skeleton
+
+    paths = [
+        *EXAMPLES.glob("*.eml"),
+        *(Path(__file__).parent / "data").rglob("*.eml"),
+        *MAIL.rglob("*.eml"),
+        *(SHARED / "corpora" / "spam").rglob("*.eml"),
+    ]
+    smaller = 0
+    for path in paths:
+        raw = path.read_bytes()
+        bones = skeleton(raw)
+        smaller += len(bones) < len(raw)
+        whole, light = _parse(raw, raw), _parse(raw, bones)
+        assert (light.headers, light.parts, light.defects) == (
+            whole.headers,
+            whole.parts,
+            whole.defects,
+        ), path
+    assert smaller > 5  # mails with attachments were among them
+
+
+def test_the_skeleton_keeps_the_text_and_drops_the_attachment_body() -> None:
+    from gateway.message import LARGE_BYTES, skeleton
+
+    text = "お知らせ本文です。\n".encode("iso-2022-jp")
+    raw = (
+        b"From: a@example.jp\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain; charset=iso-2022-jp\r\n\r\n" + text + b"\r\n--b\r\n"
+        b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + b"QUJD" * 19 * (1 << 14)  # 1.2 MB
+        + b"\r\n--b--\r\n"
+    )
+    assert len(raw) > LARGE_BYTES  # parse() reads this one as its skeleton
+    bones = skeleton(raw)
+    assert len(bones) < 400 and b"QUJD" not in bones
+    assert bones.startswith(raw[: raw.index(b"QUJD")]) and bones.endswith(b"\r\n--b--\r\n")
+    m = parse(raw)
+    assert [p.text for p in m.parts] == ["お知らせ本文です。\n"]
+    assert m.raw is raw

@@ -227,3 +227,34 @@ async def test_maildir_that_cannot_be_written_is_temporary_and_delivers_nothing(
 def test_next_hop_url_must_be_smtp_or_maildir() -> None:
     with pytest.raises(ValueError):
         open_next_hop("lmtp://127.0.0.1:24", local_hostname=HOSTNAME, timeout=1)
+
+
+DATA_CASES = {
+    "dot lines": MESSAGE + b"..two dots\r\n.\r\n. \r\nend\r\n",
+    "starts with a dot": b".first\r\n\r\nbody\r\n",
+    "bare LF and lone CR": b"Subject: x\n\nline\nother\rline\r\n",
+    "no final line break": b"Subject: x\r\n\r\nno end",
+    "empty": b"",
+    "over several chunks": b"Subject: big\r\n\r\n"
+    + b".dot line, then base64-ish text\r\n" * 40_000,
+}
+
+
+@pytest.mark.parametrize("case", list(DATA_CASES))
+async def test_data_delivers_what_aiosmtplibs_own_data_delivers(case: str) -> None:
+    # The relay writes DATA itself (no copies of the mail); the peer must receive exactly
+    # what aiosmtplib's SMTP.data sends for the same message.
+    import aiosmtplib
+
+    message = DATA_CASES[case]
+    async with recording_sink() as (sink, url):
+        next_hop = hop(url)
+        result = await next_hop.send("s@example.jp", ["ok@example.com"], message)
+        await next_hop.close()
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
+        await client.connect()
+        await client.sendmail("s@example.jp", ["ok@example.com"], message)
+        await client.quit()
+    assert result.code == 250
+    ours, theirs = sink.received
+    assert ours.data == theirs.data

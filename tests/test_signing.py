@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email
+import hashlib
 import re
 import shutil
 import threading
@@ -220,6 +221,12 @@ def dkimpy_sign(
         )
 
 
+def _dkimpy_parse_and_hash(message: bytes) -> tuple[list[list[bytes]], bytes]:
+    headers, body = dkim.rfc822_parse(message)
+    canonical = dkim.canonicalization.Relaxed.canonicalize_body(body)
+    return headers, base64.b64encode(hashlib.sha256(canonical).digest())
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -234,24 +241,32 @@ def dkimpy_sign(
         b"trailing\t\r\nx",
         b"  \r\n \r\n",
         b"=E3=81=82 =E3=81=84\r\n",
+        b"lf only\nlines\n\n",
+        b"mixed\r\nline\nends\r\n",
+        b"lone\rcr\r\n",
     ],
 )
-def test_relaxed_body_is_dkimpys(body: bytes) -> None:
-    # RFC 6376 §3.4.4 as dkimpy implements it: the expected value is dkimpy's own.
-    assert signing.relaxed_body(body) == dkim.canonicalization.Relaxed.canonicalize_body(body)
+@pytest.mark.parametrize(
+    "head", [b"From: a@b.example\r\nSubject: x\r\n\r\n", b"From: a@b.example\n\n"]
+)
+def test_body_hash_and_fields_are_dkimpys(head: bytes, body: bytes) -> None:
+    # RFC 6376 §3.4.4 as dkimpy reads and canonicalises a mail: the expected value is its own.
+    message = head + body
+    assert signing._parse_and_hash(message) == _dkimpy_parse_and_hash(message)
 
 
-def test_relaxed_body_is_dkimpys_on_every_example_and_corpus_mail() -> None:
+def test_body_hash_and_fields_are_dkimpys_on_every_example_and_corpus_mail() -> None:
     paths = [*EXAMPLES.glob("*.eml"), *(SHARED / "corpora" / "mail").rglob("*.eml")]
-    bodies = []
+    checked = 0
     for path in paths:
+        message = seven_bit(path.read_bytes())
         try:
-            bodies.append(dkim.rfc822_parse(seven_bit(path.read_bytes()))[1])
+            expected = _dkimpy_parse_and_hash(message)
         except dkim.MessageFormatError:  # a corpus mail with a header dkimpy cannot read
             continue
-    assert len(bodies) > 30
-    for body in bodies:
-        assert signing.relaxed_body(body) == dkim.canonicalization.Relaxed.canonicalize_body(body)
+        assert signing._parse_and_hash(message) == expected, path
+        checked += 1
+    assert checked > 30
 
 
 @pytest.mark.parametrize("mail", [*MAILS.values(), "14_ad_english_compliant.eml"])
@@ -604,3 +619,21 @@ def test_public_record_is_what_dkimpy_reads(keys: dict[str, tuple[Path, str]]) -
     p = public_record(rsa_key).rpartition("p=")[2]
     assert p == CORPUS_KEYS["2048_testkey.key"].rpartition("p=")[2]
     assert base64.b64decode(p)
+
+
+async def test_a_prefix_goes_between_the_signatures_and_the_mail_unsigned(
+    keys: dict[str, tuple[Path, str]],
+) -> None:
+    # The decision header joins the mail in the signing copy; it is no signed field, so a
+    # verifier accepts the mail with it, and the mail reads as it would prepended first.
+    raw = (EXAMPLES / MAILS["utf-8"]).read_bytes()
+    domain = from_domain(raw)
+    profile = profile_for(domain, {"k": keys["2048_testkey.key"]})
+    field = b"X-Tokuden-Decision: 1; outcome=pass\r\n"
+    signed = await KeyRing.load([profile]).sign(raw, domain, profile, prefix=field)
+    assert signed.startswith(b"DKIM-Signature: ")
+    assert signed.endswith(field + raw)
+    records = {f"s0._domainkey.{domain}": keys["2048_testkey.key"][1]}
+    assert dkimpy_results(signed, records) == [True]
+    unsigned = SenderProfile(name="n", consignor="n")
+    assert await KeyRing.load([unsigned]).sign(raw, domain, unsigned, prefix=field) == field + raw
