@@ -118,11 +118,11 @@ _JP_ADDRESSES = (
 # A Western street address: a house number, then a postal code (JP, US ZIP, UK).
 # Bounded repeats keep a long rendered HTML line linear.
 # Its postal code alone, which every Western address ends with: where to look for one.
-# One character class first, then the three forms: sre skips ahead on a leading class,
-# not on a choice between forms that each begin with one.
-_WESTERN_CODE = re.compile(
-    r"[\dA-Z](?<!\w.)(?:(?<=\d)\d\d-\d{4}\b|(?<=[A-Z])[A-Z]\s+\d{5}(?:-\d{4})?\b"
-    r"|(?<=[A-Z])[A-Z]?\d[A-Z\d]?\s+\d[A-Z]{2}\b)"
+# Two searches, each from a character sre can skip to: the "-" of a Japanese code
+# (nnn-nnnn, its digits then tested behind it) and the capital of a US or UK one.
+_WESTERN_CODES = (
+    re.compile(r"-(?<=\d\d\d-)(?<!\w\d\d\d-)\d{4}\b"),
+    re.compile(r"[A-Z](?<!\w.)(?:[A-Z]\s+\d{5}(?:-\d{4})?\b|[A-Z]?\d[A-Z\d]?\s+\d[A-Z]{2}\b)"),
 )
 _WESTERN_ADDRESS = re.compile(  # \d(?<!\w.) is \b\d, with the digit first (see _PHONE)
     r"\d(?<!\w.)\d*[\w-]{0,10},?\s+[A-Za-z][\w .,'-]{0,80}?"
@@ -1092,7 +1092,7 @@ def _addresses(readings: list[_Reading], profile: SenderProfile) -> list[_Hit]:
                 *((a, r.view) for a in _JP_ADDRESSES),
             )
         ]
-        lines.append(r.nfkc.first(_WESTERN_CODE, then=_WESTERN_ADDRESS))
+        lines += [r.nfkc.first(code, then=_WESTERN_ADDRESS) for code in _WESTERN_CODES]
         shown = [line for line in lines if line is not None]
         if shown:
             hits.append(_Hit(r.part, r.quote(min(shown))))
