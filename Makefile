@@ -4,12 +4,13 @@
 # and: make install (the virtualenv only), make peers (the test peers),
 #      make display-report (display rules against the labelled set),
 #      make bench-store (the consent store's speed), make bench-sign (DKIM signing's),
-#      make bench-data (receiving DATA: stock aiosmtpd vs the chunked reader), make clean.
+#      make bench-data (receiving DATA: stock aiosmtpd vs the chunked reader),
+#      make profile (where a message's time goes in Gateway.deliver), make clean.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install serve test lint peers display-report bench-store bench-sign bench-data clean
+.PHONY: install serve test lint peers display-report bench-store bench-sign bench-data profile clean
 
 $(BIN)/tokuden: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,11 @@ bench-sign: $(BIN)/tokuden peers
 # Messages/s and CPU per message receiving 5 KB and 50 KB: stock aiosmtpd vs gateway.datareader.
 bench-data: $(BIN)/tokuden
 	$(BIN)/python benchmarks/data_bench.py $(ARGS)
+
+# Gateway.deliver over tokuden bench's mix under pyinstrument (ARGS="--stages": CPU per step).
+profile: $(BIN)/tokuden
+	$(BIN)/pip install --quiet -e '.[profile]'
+	$(BIN)/python benchmarks/profile_path.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
