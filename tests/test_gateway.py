@@ -89,6 +89,16 @@ def domain_of(case: Case) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
+def assert_display_items_shown(delivered: bytes) -> None:
+    """The mail as relayed passes the display rules on its own (as minato's advertising)."""
+    context = PolicyContext(
+        load(EXAMPLE_CONFIG).senders["minato"],
+        Envelope("b@minato.example", ("yoshida@example.jp",)),
+        Classification(Category.ADVERTISING, "test"),
+    )
+    assert DisplayPolicy({}).check(parse(delivered), context) == []
+
+
 async def test_case_over_smtp(case: Case, tmp_path: Path, consent_db: Path) -> None:
     raw = case.path.read_bytes()
     bounce = f"bounce@{domain_of(case)}"
@@ -403,13 +413,7 @@ async def test_footer_fix_relays_a_fixed_and_annotated_mail(
         assert "〒530-0001 大阪府大阪市北区梅田1-2-3" in part.get_content()
 
     # The delivered mail passes the display rules on its own.
-    profile = load(EXAMPLE_CONFIG).senders["minato"]
-    context = PolicyContext(
-        profile,
-        Envelope("b@minato.example", ("yoshida@example.jp",)),
-        Classification(Category.ADVERTISING, "test"),
-    )
-    assert DisplayPolicy({}).check(parse(delivered), context) == []
+    assert_display_items_shown(delivered)
 
     [line] = gw.log_lines()
     assert line["fixes"] == ["footer"]
@@ -493,13 +497,7 @@ async def test_footer_fix_goes_before_html_end_when_there_is_no_body_end(
     assert source.rstrip().endswith("</html>")
     assert pdf.get_content() == PDF
 
-    profile = load(EXAMPLE_CONFIG).senders["minato"]
-    context = PolicyContext(
-        profile,
-        Envelope("b@minato.example", ("yoshida@example.jp",)),
-        Classification(Category.ADVERTISING, "test"),
-    )
-    assert DisplayPolicy({}).check(parse(delivered), context) == []
+    assert_display_items_shown(delivered)
 
     [line] = gw.log_lines()
     assert line["fixes"] == ["footer"]
