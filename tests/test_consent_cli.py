@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import signal
+import socket
 import subprocess
 import sys
 import tomllib
@@ -257,18 +258,28 @@ def test_bad_input_exits_2_with_one_line(config: Path, tmp_path: Path) -> None:
         (["purge", "--now", "2026-13-01"], "--now '2026-13-01': not an ISO-8601"),
         (["purge", "--now", "2026-02-01T10:00"], "give the UTC offset"),
         (["import", str(tmp_path / "none.csv")], "none.csv: cannot read: no such file"),
+        (["import", str(tmp_path)], f"{tmp_path}: cannot read: it is a directory, not a file"),
         (["template", "add", "--sender", "ogiya", "--id", "x", str(tmp_path)], "cannot read"),
     ]:
         assert fault in one_line_error(tokuden(*args, config=config)), args
 
 
-def test_an_unusable_store_exits_2_naming_it(tmp_path: Path) -> None:
+def test_an_unusable_store_exits_2_naming_it_once(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
-    url = f"sqlite:{tmp_path / 'file' / 'consent.db'}"
-    config = tmp_path / "tokuden.toml"
-    config.write_text(f'[store]\nurl = "{url}"\n[senders.ogiya]\n', "utf-8")
-    for args in (["import", str(CASES)], ["stats"], ["show", "a@example.jp"]):
-        assert f"tokuden: store {url}: " in one_line_error(tokuden(*args, config=config))
+    with socket.socket() as closed:  # bound, never listening: PostgreSQL is down
+        closed.bind(("127.0.0.1", 0))
+        down = f"postgresql://tokuden@127.0.0.1:{closed.getsockname()[1]}/consent"
+        for url, where, why in [
+            (f"sqlite:{tmp_path / 'file' / 'consent.db'}", str(tmp_path / "file"), "directory"),
+            (down, down, "Connection refused"),
+        ]:
+            config = tmp_path / "tokuden.toml"
+            config.write_text(f'[store]\nurl = "{url}"\n[senders.ogiya]\n', "utf-8")
+            for args in (["import", str(CASES)], ["stats"], ["show", "a@example.jp"]):
+                error = one_line_error(tokuden(*args, config=config))
+                assert error.startswith(f"tokuden: store {url}: "), error
+                assert error.count(where) == 1, error
+                assert why in error, error
 
 
 async def test_purge_removes_exactly_the_records_past_keep_until(

@@ -40,6 +40,7 @@ from gateway.store import (
     MeasuresOrder,
     PurgeCandidate,
     StoreError,
+    location,
     open_store,
 )
 from gateway.store.importer import (
@@ -146,7 +147,9 @@ def _with_store(cfg: config.Config, work: Callable[[ConsentStore], Awaitable[int
     try:
         return asyncio.run(main())
     except StoreError as exc:
-        raise _Usage(f"store {_public(cfg.store.url)}: {exc}") from None
+        # The backend's message starts with where the store is: name it once.
+        reason = str(exc).removeprefix(f"{location(cfg.store.url)}: ")
+        raise _Usage(f"store {_public(cfg.store.url)}: {reason}") from None
 
 
 def _public(url: str) -> str:

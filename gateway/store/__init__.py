@@ -142,6 +142,18 @@ class ConsentStore(Protocol):
     async def close(self) -> None: ...
 
 
+def location(url: str) -> str:
+    """How the store ``url`` names itself at the start of its StoreError messages."""
+    scheme, sep, rest = url.partition(":")
+    if scheme == "sqlite" and sep and rest:
+        return str(Path(rest))
+    if scheme in ("postgresql", "postgres"):
+        from gateway.store.postgres import shown_url
+
+        return shown_url(url)
+    return repr(url)
+
+
 async def open_store(url: str) -> ConsentStore:
     """Open the store a ``[store] url`` names, creating the schema (migrations) if needed.
 

@@ -109,6 +109,8 @@ class RowSource:
     ) -> RowSource:
         """``fmt`` defaults to the file extension (``.csv``, ``.jsonl``, ``.toml``); ``sender``,
         when given, is the sender of rows that name none, and the only one allowed."""
+        if path.is_dir():
+            raise ImportFileError(f"{path}: cannot read: it is a directory, not a file")
         fmt = fmt or path.suffix.lower().lstrip(".")
         if fmt not in FORMATS:
             raise ImportFileError(

@@ -264,6 +264,19 @@ _PURGE = f"""
 _SentRequest = tuple[str, Sequence[str], datetime, asyncio.Future[None]]
 
 
+def shown_url(url: str) -> str:
+    """``url`` as this store names itself in messages: no password, no pool parameters."""
+    parts = urlsplit(url)
+    libpq = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key not in _POOL_PARAMS and key != "password"
+    ]
+    return urlunsplit(
+        parts._replace(netloc=re.sub(r":[^@/]*@", "@", parts.netloc), query=urlencode(libpq))
+    )
+
+
 @dataclass(frozen=True)
 class _Settings:
     """What a store URL says: libpq's part, the pool's part, and a printable form."""
@@ -280,12 +293,7 @@ class _Settings:
         query = parse_qsl(parts.query, keep_blank_values=True)
         pool = {key: value for key, value in query if key in _POOL_PARAMS}
         libpq = [(key, value) for key, value in query if key not in _POOL_PARAMS]
-        shown = urlunsplit(
-            parts._replace(
-                netloc=re.sub(r":[^@/]*@", "@", parts.netloc),
-                query=urlencode([(k, v) for k, v in libpq if k != "password"]),
-            )
-        )
+        shown = shown_url(url)
         try:
             min_size = int(pool.get("pool_min_size", POOL_MIN_SIZE))
             max_size = int(pool.get("pool_max_size", max(POOL_MAX_SIZE, min_size)))

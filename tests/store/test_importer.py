@@ -302,3 +302,12 @@ async def test_addresses_outside_rfc_5321_are_bad_rows_and_never_stored(
     # the one good row, in the least-quoted form (RFC 5321 4.1.2)
     exported = [row async for row in any_store.export("ogiya")]
     assert [row.consent.address for row in exported if row.consent] == ["yoshida@example.jp"]
+
+
+def test_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    for fmt in (None, "csv"):
+        with pytest.raises(ImportFileError) as caught:
+            RowSource.open(tmp_path, fmt, SENDERS)
+        assert str(caught.value) == f"{tmp_path}: cannot read: it is a directory, not a file"
+    with pytest.raises(ImportFileError, match="cannot read: no such file"):
+        RowSource.open(tmp_path / "none.csv", None, SENDERS)
