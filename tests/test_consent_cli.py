@@ -9,6 +9,7 @@ import os
 import pty
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -16,8 +17,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
+from gateway.consent import Basis, ConsentEvent
 from gateway.store import open_store
 from tests.conftest import DATA, ROOT, SHARED
 
@@ -250,6 +253,95 @@ def test_optout_then_show(config: Path) -> None:
     assert "topics opted out   news, sale (O1)" in text
 
 
+async def test_a_consent_dated_in_the_future_never_outlives_an_optout(
+    config: Path, tmp_path: Path, store_url: str
+) -> None:
+    """The audit of issue 4: a consent dated 2099 was imported, ``optout`` said "opted out
+    (O1)" and ``show`` still said "may receive". Now the import refuses the date (with its
+    line), and a store that holds such a consent anyway (written before this check) lets
+    the opt-out stop the mail: the consent counts from when it was recorded."""
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "sender,address,basis,obtained_at,method\n"
+        "ogiya,future@example.jp,consent,2099-04-01T00:00:00+09:00,web form\n",
+        "utf-8",
+    )
+    done = tokuden("import", str(listing), config=config)
+    assert f"{listing}:2: obtained_at: 2099-04-01T00:00:00+09:00 is in the future" in (
+        one_line_error(done)
+    )
+    store = await open_store(store_url)
+    try:
+        async with store.writer() as w:
+            await w.add_consents(
+                [
+                    ConsentEvent(
+                        "ogiya", "future@example.jp", Basis.CONSENT,
+                        datetime(2099, 4, 1, tzinfo=JST), method="web form",
+                    )
+                ]
+            )  # fmt: skip
+    finally:
+        await store.close()
+    (state,) = show_json("future@example.jp", config)
+    assert state["may_receive_advertising"] is True
+    done = tokuden("optout", "future@example.jp", "--sender", "ogiya", config=config)
+    assert done.returncode == 0, done
+    assert "opted out of all mail from ogiya" in done.stdout
+    (state,) = show_json("future@example.jp", config)
+    assert (state["may_receive_advertising"], state["barred_by"]) == (False, "O1")
+    text = tokuden("show", "future@example.jp", config=config).stdout
+    assert "2099-04-01T00:00:00+09:00  consent (C1); method: web form; counts from: " in text
+    assert ", when it was recorded (dated in the future)" in text
+
+
+async def test_optout_says_so_when_a_consent_still_outranks_it(
+    config: Path, store_url: str
+) -> None:
+    """A consent recorded by a host whose clock runs 73 years ahead takes effect after any
+    opt-out made now: ``optout`` records the opt-out but must not report success."""
+    address = "ahead@example.jp"
+    ahead = "2099-04-01T00:00:00.000000+00:00"
+    store = await open_store(store_url)  # creates the schema
+    await store.close()
+    if store_url.startswith("sqlite:"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:")) as db:
+            db.execute(
+                "INSERT INTO consent_events"
+                " (sender, address, basis, obtained_at, method, recorded_at)"
+                " VALUES ('ogiya', ?, 'consent', ?, 'web form', ?)",
+                (address, ahead, ahead),
+            )
+        db.close()
+    else:
+        with psycopg.connect(store_url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO consent_events"
+                " (sender, address, basis, obtained_at, method, recorded_at)"
+                " VALUES ('ogiya', %s, 'consent', %s, 'web form', %s)",
+                (address, ahead, ahead),
+            )
+    store = await open_store(store_url)
+    try:  # one more (older) consent through the store: PostgreSQL derives the state then
+        async with store.writer() as w:
+            await w.add_consents(
+                [ConsentEvent("ogiya", address, Basis.CONSENT, datetime(2026, 1, 1, tzinfo=JST),
+                              method="paper form")]
+            )  # fmt: skip
+    finally:
+        await store.close()
+    done = tokuden("optout", address, "--sender", "ogiya", config=config)
+    error = one_line_error(done)
+    assert "the opt-out is recorded at " in error
+    assert "but ogiya may still send: the latest consent counts from 2099-04-01T09:00:00+09:00" in (
+        error
+    )
+    assert done.stdout == ""
+    (state,) = show_json(address, config)
+    assert state["may_receive_advertising"] is True  # what the message said
+    assert [e["kind"] for e in state["events"]] == ["consent", "optout", "consent"]
+
+
 def test_bad_input_exits_2_with_one_line(config: Path, tmp_path: Path) -> None:
     for args, fault in [
         (["show", "yoshida.example.jp"], "'yoshida.example.jp' is not an e-mail address"),
@@ -257,6 +349,7 @@ def test_bad_input_exits_2_with_one_line(config: Path, tmp_path: Path) -> None:
         (["optout", "a@example.jp", "--sender", "ogiya", "--topic", "a b"], "not a topic"),
         (["purge", "--now", "2026-13-01"], "--now '2026-13-01': not an ISO-8601"),
         (["purge", "--now", "2026-02-01T10:00"], "give the UTC offset"),
+        (["measures-order", "--sender", "minato", "--received", "2099-01-01"], "not yet received"),
         (["import", str(tmp_path / "none.csv")], "none.csv: cannot read: no such file"),
         (["import", str(tmp_path)], f"{tmp_path}: cannot read: it is a directory, not a file"),
         (["template", "add", "--sender", "ogiya", "--id", "x", str(tmp_path)], "cannot read"),

@@ -141,6 +141,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX measures_orders_sender ON measures_orders (sender, received_at);
     """,
+    # When each event was recorded (gateway.consent.ConsentRecord: an event takes effect
+    # at its own time or at its recording, whichever came first). Events recorded before
+    # this migration keep NULL (at their own time), except those dated after the upgrade,
+    # the latest they can have been recorded; the state's times come back to it alike.
+    """
+    ALTER TABLE consent_events ADD COLUMN recorded_at timestamptz;
+    ALTER TABLE consent_events ALTER COLUMN recorded_at SET DEFAULT now();
+    ALTER TABLE optout_events ADD COLUMN recorded_at timestamptz;
+    ALTER TABLE optout_events ALTER COLUMN recorded_at SET DEFAULT now();
+    ALTER TABLE consent_events DISABLE TRIGGER consent_events_append_only;
+    ALTER TABLE optout_events DISABLE TRIGGER optout_events_append_only;
+    UPDATE consent_events SET recorded_at = now() WHERE obtained_at > now();
+    UPDATE optout_events SET recorded_at = now() WHERE opted_out_at > now();
+    ALTER TABLE consent_events ENABLE TRIGGER consent_events_append_only;
+    ALTER TABLE optout_events ENABLE TRIGGER optout_events_append_only;
+    UPDATE consent_state SET
+        obtained_at = CASE WHEN obtained_at > now() THEN now() ELSE obtained_at END,
+        opted_out_at = CASE WHEN opted_out_at > now() THEN now() ELSE opted_out_at END
+    WHERE obtained_at > now() OR opted_out_at > now();
+    """,
 )
 
 # One lock per schema, so that gateways starting together migrate one at a time.
@@ -158,40 +178,43 @@ _LOCK_STATE = f"""
 """
 
 # ConsentRecord's rules, for locked rows: the latest consent (ties: the last
-# recorded) gives the basis and topics; an opt-out stands unless a consent was
-# obtained strictly after it (at the same instant the opt-out wins, O1).
+# recorded) gives the basis and topics; an opt-out stands unless a consent took
+# effect strictly after it (at the same instant the opt-out wins, O1). An event
+# takes effect at its own time or at its recording, whichever came first
+# (least() ignores the NULL recorded_at of events older than the column).
 _REFRESH_STATE = f"""
     UPDATE consent_state AS s SET
         basis = c.basis,
-        obtained_at = c.obtained_at,
+        obtained_at = c.effective_at,
         method = coalesce(c.method, ''),
         evidence = coalesce(c.evidence, ''),
         refusal_displayed = coalesce(c.refusal_displayed, false),
         topics = coalesce(c.topics, '{{}}'),
-        opted_out_at = o.opted_out_at,
+        opted_out_at = o.effective_at,
         optout_method = coalesce(o.channel, ''),
         optout_topics = t.topics
     FROM {_PAIRS}
     LEFT JOIN LATERAL (
-        SELECT e.basis, e.obtained_at, e.method, e.evidence, e.refusal_displayed, e.topics
+        SELECT e.basis, least(e.obtained_at, e.recorded_at) AS effective_at, e.method,
+               e.evidence, e.refusal_displayed, e.topics
         FROM consent_events e
         WHERE e.sender = p.sender AND e.address = p.address
-        ORDER BY e.obtained_at DESC, e.id DESC
+        ORDER BY least(e.obtained_at, e.recorded_at) DESC, e.id DESC
         LIMIT 1
     ) AS c ON true
     LEFT JOIN LATERAL (
-        SELECT x.opted_out_at, x.channel
+        SELECT least(x.opted_out_at, x.recorded_at) AS effective_at, x.channel
         FROM optout_events x
         WHERE x.sender = p.sender AND x.address = p.address AND x.scope = '*'
-          AND (x.opted_out_at >= c.obtained_at) IS NOT FALSE
-        ORDER BY x.opted_out_at DESC, x.id DESC
+          AND (least(x.opted_out_at, x.recorded_at) >= c.effective_at) IS NOT FALSE
+        ORDER BY least(x.opted_out_at, x.recorded_at) DESC, x.id DESC
         LIMIT 1
     ) AS o ON true
     CROSS JOIN LATERAL (
         SELECT coalesce(array_agg(DISTINCT x.scope ORDER BY x.scope), '{{}}') AS topics
         FROM optout_events x
         WHERE x.sender = p.sender AND x.address = p.address AND x.scope <> '*'
-          AND (x.opted_out_at >= c.obtained_at) IS NOT FALSE
+          AND (least(x.opted_out_at, x.recorded_at) >= c.effective_at) IS NOT FALSE
     ) AS t
     WHERE s.sender = p.sender AND s.address = p.address
 """
@@ -219,6 +242,9 @@ _CONSENT_FIELDS = (
     "refusal_displayed",
 )
 _OPTOUT_FIELDS = ("sender", "address", "opted_out_at", "scope", "channel", "evidence")
+# What is read back: the columns written, and when the server recorded them.
+_CONSENT_READ = (*_CONSENT_FIELDS, "recorded_at")
+_OPTOUT_READ = (*_OPTOUT_FIELDS, "recorded_at")
 _TEMPLATE_FIELDS = ("sender", "template_id", "version", "wording", "channel", "created_at")
 
 
@@ -227,7 +253,7 @@ def _columns(fields: Sequence[str], table: str = "") -> str:
 
 
 _EXPORT_CONSENTS = f"""
-    SELECT {_columns(_CONSENT_FIELDS, "e")}, {_columns(_TEMPLATE_FIELDS, "t")}
+    SELECT {_columns(_CONSENT_READ, "e")}, {_columns(_TEMPLATE_FIELDS, "t")}
     FROM consent_events e
     LEFT JOIN consent_templates t
         ON t.sender = e.sender AND t.template_id = e.template_id AND t.version = e.template_version
@@ -381,13 +407,13 @@ class PostgresStore:
             )
             records = [_record(row) for row in await states.fetchall()]
             consents = await conn.execute(
-                f"SELECT {_columns(_CONSENT_FIELDS)} FROM consent_events WHERE address = %s"
+                f"SELECT {_columns(_CONSENT_READ)} FROM consent_events WHERE address = %s"
                 " ORDER BY obtained_at, id",
                 (address,),
             )
             consent_events = [_consent(row) for row in await consents.fetchall()]
             optouts = await conn.execute(
-                f"SELECT {_columns(_OPTOUT_FIELDS)} FROM optout_events WHERE address = %s"
+                f"SELECT {_columns(_OPTOUT_READ)} FROM optout_events WHERE address = %s"
                 " ORDER BY opted_out_at, id",
                 (address,),
             )
@@ -401,16 +427,16 @@ class PostgresStore:
                 consents.itersize = EXPORT_BATCH
                 await consents.execute(_EXPORT_CONSENTS, (sender,))
                 async for row in consents:
-                    wording = row[len(_CONSENT_FIELDS) :]
+                    wording = row[len(_CONSENT_READ) :]
                     yield ExportRow(
                         "consent",
-                        consent=_consent(row[: len(_CONSENT_FIELDS)]),
+                        consent=_consent(row[: len(_CONSENT_READ)]),
                         template=None if wording[0] is None else _template(wording),
                     )
             async with conn.cursor(name="export_optouts") as optouts:
                 optouts.itersize = EXPORT_BATCH
                 await optouts.execute(
-                    f"SELECT {_columns(_OPTOUT_FIELDS)} FROM optout_events WHERE sender = %s"
+                    f"SELECT {_columns(_OPTOUT_READ)} FROM optout_events WHERE sender = %s"
                     " ORDER BY opted_out_at, id",
                     (sender,),
                 )
@@ -719,7 +745,7 @@ def _record(row: Sequence[Any]) -> ConsentRecord:
 
 def _consent(row: Sequence[Any]) -> ConsentEvent:
     (sender, address, basis, obtained, consignor, topics, method, evidence) = row[:8]
-    template_id, template_version, collected_by, refusal = row[8:]
+    template_id, template_version, collected_by, refusal, recorded_at = row[8:]
     return ConsentEvent(
         sender=sender,
         address=address,
@@ -733,12 +759,13 @@ def _consent(row: Sequence[Any]) -> ConsentEvent:
         template_version=template_version,
         collected_by=collected_by,
         refusal_displayed=refusal,
+        recorded_at=recorded_at,
     )
 
 
 def _optout(row: Sequence[Any]) -> OptOutEvent:
-    sender, address, opted_out, scope, channel, evidence = row
-    return OptOutEvent(sender, address, opted_out, scope, channel, evidence)
+    sender, address, opted_out, scope, channel, evidence, recorded_at = row
+    return OptOutEvent(sender, address, opted_out, scope, channel, evidence, recorded_at)
 
 
 def _template(row: Sequence[Any]) -> ConsentTemplate:

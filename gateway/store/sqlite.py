@@ -239,6 +239,103 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE consent_v1;
     DROP TABLE consent;
     """,
+    # When each event was recorded, and the state ordered by when events took effect:
+    # an event's own time, or its recording if that came first (gateway.consent.
+    # ConsentRecord). Events recorded before this migration have no recorded_at (NULL:
+    # at their own time), except those dated after the upgrade: the upgrade is the
+    # latest they can have been recorded, so they count from it, and the state's times
+    # are brought back to it in the same way.
+    """
+    CREATE TEMP TABLE upgrade_clock AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00' AS now;
+    ALTER TABLE consent_events ADD COLUMN recorded_at TEXT;
+    ALTER TABLE optout_events ADD COLUMN recorded_at TEXT;
+    DROP TRIGGER consent_events_append_only;
+    DROP TRIGGER optout_events_append_only;
+    UPDATE consent_events SET recorded_at = (SELECT now FROM upgrade_clock)
+    WHERE obtained_at > (SELECT now FROM upgrade_clock);
+    UPDATE optout_events SET recorded_at = (SELECT now FROM upgrade_clock)
+    WHERE opted_out_at > (SELECT now FROM upgrade_clock);
+    CREATE TRIGGER consent_events_append_only BEFORE UPDATE ON consent_events
+    BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+    CREATE TRIGGER optout_events_append_only BEFORE UPDATE ON optout_events
+    BEGIN SELECT RAISE(ABORT, 'opt-out events are append-only'); END;
+    UPDATE consent_state SET
+        obtained_at = CASE WHEN obtained_at > u.now THEN u.now ELSE obtained_at END,
+        opted_out_at = CASE WHEN opted_out_at > u.now THEN u.now ELSE opted_out_at END,
+        optout_topics = NULLIF((SELECT json_group_object(key, min(value, u.now))
+                                FROM json_each(optout_topics)), '{}')
+    FROM upgrade_clock AS u
+    WHERE obtained_at > u.now OR opted_out_at > u.now
+       OR EXISTS (SELECT 1 FROM json_each(optout_topics) WHERE value > u.now);
+    DROP TABLE upgrade_clock;
+
+    DROP TRIGGER consent_events_derive;
+    DROP TRIGGER optout_events_derive_all;
+    DROP TRIGGER optout_events_derive_topic;
+
+    -- The latest consent gives the basis; it lifts the opt-outs that took effect before it.
+    CREATE TRIGGER consent_events_derive AFTER INSERT ON consent_events
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET
+            basis = NEW.basis,
+            obtained_at = min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at)),
+            method = NEW.method,
+            evidence = NEW.evidence,
+            refusal_displayed = NEW.refusal_displayed,
+            topics = NEW.topics,
+            opted_out_at = CASE WHEN opted_out_at
+                >= min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))
+                THEN opted_out_at END,
+            optout_method = CASE WHEN opted_out_at
+                >= min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))
+                THEN optout_method ELSE '' END,
+            optout_topics = NULLIF(
+                (SELECT json_group_object(key, value) FROM json_each(optout_topics)
+                 WHERE value >= min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))),
+                '{}')
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL
+               OR min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))
+                  >= obtained_at);
+    END;
+
+    -- An opt-out that took effect at or after the latest consent stops everything (or a topic).
+    CREATE TRIGGER optout_events_derive_all AFTER INSERT ON optout_events
+    WHEN NEW.scope = '*'
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET
+            opted_out_at = min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at)),
+            optout_method = NEW.channel
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL
+               OR min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))
+                  >= obtained_at)
+          AND (opted_out_at IS NULL
+               OR min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))
+                  >= opted_out_at);
+    END;
+    CREATE TRIGGER optout_events_derive_topic AFTER INSERT ON optout_events
+    WHEN NEW.scope <> '*'
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET optout_topics = json_patch(
+            COALESCE(optout_topics, '{}'),
+            json_object(NEW.scope,
+                        min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))))
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL
+               OR min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))
+                  >= obtained_at)
+          AND min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at)) >= COALESCE(
+              (SELECT value FROM json_each(optout_topics) WHERE key = NEW.scope), '');
+    END;
+    """,
 )
 
 T = TypeVar("T")
@@ -261,11 +358,11 @@ _TEMPLATE = (
 )
 _CONSENT_COLUMNS = (
     "sender, address, basis, obtained_at, consignor, topics, method, evidence,"
-    " template_id, template_version, collected_by, refusal_displayed"
+    " template_id, template_version, collected_by, refusal_displayed, recorded_at"
 )
-_OPTOUT_COLUMNS = "sender, address, opted_out_at, scope, channel, evidence"
-_INSERT_CONSENT = f"INSERT INTO consent_events ({_CONSENT_COLUMNS}) VALUES ({', '.join('?' * 12)})"
-_INSERT_OPTOUT = f"INSERT INTO optout_events ({_OPTOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+_OPTOUT_COLUMNS = "sender, address, opted_out_at, scope, channel, evidence, recorded_at"
+_INSERT_CONSENT = f"INSERT INTO consent_events ({_CONSENT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+_INSERT_OPTOUT = f"INSERT INTO optout_events ({_OPTOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_SENT = """
     INSERT INTO last_sent (sender, address, sent_at) VALUES (?, ?, ?)
     ON CONFLICT (sender, address) DO UPDATE SET sent_at = max(sent_at, excluded.sent_at)
@@ -536,11 +633,13 @@ class _Writer:
         self._db = db
 
     async def add_consents(self, events: Sequence[ConsentEvent]) -> None:
-        rows = map(_consent_row, events)
+        now = _utc_text(datetime.now(UTC))
+        rows = (_consent_row(e, now) for e in events)
         await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_CONSENT, rows)
 
     async def add_optouts(self, events: Sequence[OptOutEvent]) -> None:
-        rows = map(_optout_row, events)
+        now = _utc_text(datetime.now(UTC))
+        rows = (_optout_row(e, now) for e in events)
         await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_OPTOUT, rows)
 
     async def add_template(self, template: ConsentTemplate) -> ConsentTemplate:
@@ -673,7 +772,7 @@ def _topics(text: str | None) -> tuple[str, ...]:
     return () if text is None else tuple(json.loads(text))
 
 
-def _consent_row(e: ConsentEvent) -> tuple[Any, ...]:
+def _consent_row(e: ConsentEvent, recorded_at: str) -> tuple[Any, ...]:
     return (
         e.sender,
         e.address,
@@ -687,11 +786,20 @@ def _consent_row(e: ConsentEvent) -> tuple[Any, ...]:
         e.template_version,
         e.collected_by,
         int(e.refusal_displayed),
+        recorded_at,
     )
 
 
-def _optout_row(e: OptOutEvent) -> tuple[Any, ...]:
-    return (e.sender, e.address, _utc_text(e.opted_out_at), e.scope, e.channel, e.evidence)
+def _optout_row(e: OptOutEvent, recorded_at: str) -> tuple[Any, ...]:
+    return (
+        e.sender,
+        e.address,
+        _utc_text(e.opted_out_at),
+        e.scope,
+        e.channel,
+        e.evidence,
+        recorded_at,
+    )
 
 
 def _state(row: tuple[Any, ...]) -> ConsentRecord:
@@ -729,13 +837,20 @@ def _consent(row: tuple[Any, ...]) -> ConsentEvent:
         template_version=row[9],
         collected_by=row[10],
         refusal_displayed=bool(row[11]),
+        recorded_at=_time(row[12]),
     )
 
 
 def _optout(row: tuple[Any, ...]) -> OptOutEvent:
-    sender, address, opted_out_at, scope, channel, evidence = row
+    sender, address, opted_out_at, scope, channel, evidence, recorded_at = row
     return OptOutEvent(
-        sender, address, datetime.fromisoformat(opted_out_at), scope, channel, evidence
+        sender,
+        address,
+        datetime.fromisoformat(opted_out_at),
+        scope,
+        channel,
+        evidence,
+        _time(recorded_at),
     )
 
 

@@ -7,7 +7,8 @@ of ``gateway.consent.ConsentRecord``, applied by hand to each test's events.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol, runtime_checkable
 
 import pytest
@@ -213,6 +214,52 @@ async def test_published_address_with_a_refusal_is_barred_by_c4(any_store: Conse
     assert got["info@a.example.jp"].refusal_displayed is True
     assert got["info@a.example.jp"].barred_by() == "C4"
     assert got["info@b.example.jp"].barred_by() is None
+
+
+# -- when events take effect: out of order, or dated in the future ----------------------
+
+
+async def test_a_consent_dated_in_the_future_counts_from_its_recording(
+    any_store: ConsentStore,
+) -> None:
+    """A consent dated 2099 (a typo, a shop's clock) cannot outrank an opt-out the store
+    receives after it: O1 holds, and the history keeps the date as given (K1)."""
+    future = ConsentEvent(
+        "ogiya", ADDR, Basis.CONSENT, datetime(2099, 4, 1, tzinfo=JST), method="web form"
+    )
+    await add(any_store, future)
+    (kept,) = (await any_store.history(ADDR)).consents
+    assert kept == future and kept.obtained_at == datetime(2099, 4, 1, tzinfo=JST)
+    assert kept.recorded_at is not None and kept.recorded_at <= datetime.now(UTC)
+    assert (await state(any_store)).obtained_at == kept.recorded_at  # when it took effect
+    assert (await state(any_store)).barred_by() is None
+    await add(any_store, OptOutEvent("ogiya", ADDR, datetime.now(UTC), channel="phone"))
+    assert (await state(any_store)).barred_by() == "O1"
+
+
+async def test_an_optout_dated_in_the_future_counts_from_its_recording(
+    any_store: ConsentStore,
+) -> None:
+    """The same rule the other way: a consent obtained after such an opt-out was recorded
+    is a subscription made after it, and lifts it."""
+    await add(any_store, consent(1), OptOutEvent("ogiya", ADDR, datetime(2099, 4, 1, tzinfo=JST)))
+    assert (await state(any_store)).barred_by() == "O1"
+    await add(any_store, ConsentEvent("ogiya", ADDR, Basis.CONSENT, datetime.now(UTC)))
+    assert (await state(any_store)).barred_by() is None
+
+
+async def test_events_written_in_any_order_count_at_their_own_times(
+    any_store: ConsentStore,
+) -> None:
+    """Past events take effect when they happened, whatever order they arrive in: the
+    same four events written in two orders give the same state."""
+    events = [consent(1), optout(4, channel="reply"), consent(6, method="again"), optout(9)]
+    other = "other@example.jp"
+    await add(any_store, *events)
+    await add(any_store, *(replace(e, address=other) for e in reversed(events)))
+    first, second = await state(any_store), await state(any_store, other)
+    assert (first.obtained_at, first.method, first.opted_out_at) == (at(6), "again", at(9))
+    assert (second.obtained_at, second.method, second.opted_out_at) == (at(6), "again", at(9))
 
 
 # -- events are the record ------------------------------------------------------------

@@ -311,3 +311,30 @@ def test_a_directory_is_named_as_one(tmp_path: Path) -> None:
         assert str(caught.value) == f"{tmp_path}: cannot read: it is a directory, not a file"
     with pytest.raises(ImportFileError, match="cannot read: no such file"):
         RowSource.open(tmp_path / "none.csv", None, SENDERS)
+
+
+def test_times_in_the_future_are_bad_rows_on_their_line(tmp_path: Path) -> None:
+    """A consent or an opt-out dated after the import proves nothing (K1): a typo or a
+    wrong clock. CLOCK_SKEW (24 hours) of difference between clocks is allowed."""
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=JST)
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "kind,sender,address,basis,obtained_at,method,opted_out_at\n"
+        "consent,ogiya,a@example.jp,consent,2099-04-01T00:00:00+09:00,web form,\n"
+        "consent,ogiya,b@example.jp,consent,2026-12-05T12:00:00+09:00,web form,\n"
+        "consent,ogiya,c@example.jp,consent,2026-12-05T12:00:01+09:00,web form,\n"
+        "optout,ogiya,d@example.jp,,,,2099-04-01T00:00:00+09:00\n"
+        "consent,ogiya,e@example.jp,consent,2026-12-01T00:00:00+09:00,web form,"
+        "2099-04-01T00:00:00+09:00\n",
+        "utf-8",
+    )
+    rows = list(RowSource.open(path, None, SENDERS, now=now))
+    clock = "this host's clock: 2026-12-04T12:00:00+09:00; 24 hours of clock difference"
+    assert [r.message for r in rows if isinstance(r, BadRow)] == [
+        f"{path}:2: obtained_at: 2099-04-01T00:00:00+09:00 is in the future ({clock} are allowed)",
+        f"{path}:4: obtained_at: 2026-12-05T12:00:01+09:00 is in the future ({clock} are allowed)",
+        f"{path}:5: opted_out_at: 2099-04-01T00:00:00+09:00 is in the future ({clock} are allowed)",
+        f"{path}:6: opted_out_at: 2099-04-01T00:00:00+09:00 is in the future ({clock} are allowed)",
+    ]
+    (good,) = (r for r in rows if isinstance(r, Row))
+    assert [e.address for e in good.consents] == ["b@example.jp"]  # 24 hours ahead: allowed

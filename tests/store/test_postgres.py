@@ -128,6 +128,42 @@ async def test_the_database_refuses_to_change_or_delete_an_optout(pg_schema: str
     assert sql(f"SELECT count(*) FROM {pg_schema}.optout_events") == [(1,)]
 
 
+async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(pg_schema: str) -> None:
+    """Schema 1 ordered events by the time they claim, so a consent dated 2099 outranked
+    every opt-out. Its recording time is unknown, but no later than the upgrade: from then
+    on it counts as of the upgrade, and the next opt-out stops the mail (O1)."""
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"SET search_path = {pg_schema}")
+        conn.execute(MIGRATIONS[0].encode())
+        conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now());"
+            " INSERT INTO schema_migrations (version) VALUES (1)"
+        )
+        conn.execute(
+            "INSERT INTO consent_events (sender, address, basis, obtained_at, method)"
+            " VALUES ('ogiya', 'a@example.jp', 'consent', '2099-04-01T00:00:00+09:00', 'web form');"
+            " INSERT INTO optout_events (sender, address, opted_out_at, channel)"
+            " VALUES ('ogiya', 'a@example.jp', '2026-11-01T00:00:00+00:00', 'phone');"
+            " INSERT INTO consent_state (sender, address, basis, obtained_at, method)"
+            " VALUES ('ogiya', 'a@example.jp', 'consent', '2099-04-01T00:00:00+09:00', 'web form')"
+        )
+    before = datetime.now(UTC)
+    async with opened(url(pg_schema)) as store:
+        history = await store.history("a@example.jp")
+        (future,) = history.consents
+        (past,) = history.optouts
+        assert future.obtained_at == datetime(2099, 3, 31, 15, tzinfo=UTC)  # as given (K1)
+        assert future.recorded_at is not None and before <= future.recorded_at
+        assert past.recorded_at is None  # at its own time, as before
+        (state,) = history.states
+        assert state.obtained_at == future.recorded_at
+        assert state.barred_by() is None  # the old opt-out came before the upgrade
+        async with store.writer() as w:
+            await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", datetime.now(UTC))])
+        assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
+
+
 # -- two gateways writing the same address --------------------------------------------
 
 

@@ -240,3 +240,41 @@ async def test_locked_database_fails_every_waiting_caller_then_recovers(tmp_path
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT address FROM last_sent").fetchall() == [("u0@example.jp",)]
     db.close()
+
+
+async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(tmp_path: Path) -> None:
+    """Schema 2 ordered events by the time they claim, so a consent dated 2099 outranked
+    every opt-out. Its recording time is unknown, but it cannot be later than the upgrade:
+    from then on it counts as of the upgrade, and the next opt-out stops the mail (O1)."""
+    path = tmp_path / "consent.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:2]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 2")
+        db.execute(
+            "INSERT INTO consent_events (sender, address, basis, obtained_at, method)"
+            " VALUES ('ogiya', 'a@example.jp', 'consent', '2099-03-31T15:00:00.000000+00:00',"
+            " 'web form')"
+        )
+        db.execute(
+            "INSERT INTO optout_events (sender, address, opted_out_at, channel)"
+            " VALUES ('ogiya', 'a@example.jp', '2026-11-01T00:00:00.000000+00:00', 'phone')"
+        )
+    db.close()
+    before = datetime.now(UTC)
+    store = await SqliteStore.open(path)
+    try:
+        history = await store.history("a@example.jp")
+        (future,) = history.consents
+        (past,) = history.optouts
+        assert future.obtained_at == datetime(2099, 4, 1, tzinfo=JST)  # kept as given (K1)
+        assert future.recorded_at is not None and before <= future.recorded_at
+        assert past.recorded_at is None  # at its own time, as before
+        (state,) = history.states
+        assert state.obtained_at == future.recorded_at
+        assert state.barred_by() is None  # the old opt-out came before the upgrade
+        async with store.writer() as w:
+            await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", datetime.now(UTC))])
+        assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
+    finally:
+        await store.close()
