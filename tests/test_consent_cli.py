@@ -463,6 +463,54 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
     assert show_json("shopper@example.jp", config)[0]["events"][0]["kind"] == "consent"
 
 
+async def test_purge_keeps_a_year_when_mail_went_inside_an_order_year_and_after_it(
+    config: Path, tmp_path: Path, store_url: str
+) -> None:
+    """K2: "if the sender ... sends within one year after [a measures order], the period
+    is one year". minato received an order on 10 Jan 2025, mailed the address inside that
+    year (1 June 2025) and after it (1 Feb 2026); the opt-out came on 10 Feb 2026. The
+    record is kept one year after mail stopped — through 10 Feb 2027 — not one month."""
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "kind,sender,address,basis,obtained_at,method,opted_out_at\n"
+        "consent,minato,twice@example.jp,transaction,2024-12-01T10:00:00+09:00,order,\n"
+        "optout,minato,twice@example.jp,,,,2026-02-10T12:00:00+09:00\n"
+        "consent,minato,late@example.jp,transaction,2024-12-01T10:00:00+09:00,order,\n"
+        "optout,minato,late@example.jp,,,,2026-02-10T12:00:00+09:00\n",
+        "utf-8",
+    )
+    assert tokuden("import", str(listing), config=config).returncode == 0
+    order = tokuden("measures-order", "--sender", "minato", "--received", "2025-01-10",
+                    config=config)  # fmt: skip
+    assert "records of mail sent until 2026-01-11T00:00:00+09:00 are kept" in order.stdout
+    store = await open_store(store_url)
+    try:
+        await store.record_sent("minato", ["twice@example.jp"], datetime(2025, 6, 1, tzinfo=JST))
+        for address in ("twice@example.jp", "late@example.jp"):  # after the order's year
+            await store.record_sent("minato", [address], datetime(2026, 2, 1, tzinfo=JST))
+    finally:
+        await store.close()
+
+    def purge(now: str) -> list[str]:
+        done = tokuden("purge", "--now", now, config=config)
+        assert done.returncode == 0, done
+        return done.stdout.splitlines()[:-1]
+
+    # late@ got mail only after the order's year: one month after 10 Feb 2026
+    assert purge("2026-03-11T00:00:00+09:00") == []
+    assert purge("2026-03-11T00:00:01+09:00") == [
+        "removed minato late@example.jp: 1 consent events, keep-until 2026-03-11T00:00:00+09:00"
+    ]
+    # twice@ got mail inside it too: one year
+    assert purge("2027-02-11T00:00:00+09:00") == []
+    assert show_json("twice@example.jp", config)[0]["basis"] == "transaction"
+    assert purge("2027-02-11T00:00:01+09:00") == [
+        "removed minato twice@example.jp: 1 consent events, keep-until 2027-02-11T00:00:00+09:00"
+    ]
+    (state,) = show_json("twice@example.jp", config)
+    assert (state["basis"], state["barred_by"]) == (None, "O1")
+
+
 def test_stats_counts_per_sender(config: Path) -> None:
     with CASES.open("rb") as f:
         tables: list[dict[str, Any]] = tomllib.load(f)["consent"]

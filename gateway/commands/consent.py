@@ -34,7 +34,7 @@ from gateway.consent import (
     OptOutEvent,
 )
 from gateway.profile import SenderProfile
-from gateway.retention import JST, add_months, keep_until
+from gateway.retention import JST, keep_until, order_year_end
 from gateway.store import (
     ConsentStore,
     ExportRow,
@@ -610,7 +610,7 @@ def run_order(args: argparse.Namespace) -> int:
             await writer.add_measures_order(order)
         print(
             f"measures order of {order.sender} received {_iso(order.received_at)}: "
-            f"records of mail sent until {_iso(add_months(order.received_at, 12))} "
+            f"records of mail sent until {_iso(order_year_end(order.received_at))} "
             "are kept one year after mail stops (K2)"
         )
         return EXIT_OK

@@ -39,6 +39,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
+from gateway.retention import order_year_end
 from gateway.store import (
     STATS_QUERIES,
     AddressHistory,
@@ -161,6 +162,20 @@ MIGRATIONS: tuple[str, ...] = (
         opted_out_at = CASE WHEN opted_out_at > now() THEN now() ELSE opted_out_at END
     WHERE obtained_at > now() OR opted_out_at > now();
     """,
+    # K2: mail sent within a year after a measures order makes the period one year, even
+    # when later mail followed: last_sent remembers the last mail inside such a year. The
+    # year's end is kept with the order (gateway.retention.order_year_end for new ones; the
+    # same JST day arithmetic here for those already recorded).
+    """
+    ALTER TABLE last_sent ADD COLUMN order_sent_at timestamptz;
+    ALTER TABLE measures_orders ADD COLUMN year_end timestamptz;
+    UPDATE measures_orders SET year_end = (date_trunc('day', received_at AT TIME ZONE 'Asia/Tokyo')
+        + interval '1 year' + interval '1 day') AT TIME ZONE 'Asia/Tokyo';
+    ALTER TABLE measures_orders ALTER COLUMN year_end SET NOT NULL;
+    UPDATE last_sent l SET order_sent_at = l.sent_at WHERE EXISTS (
+        SELECT 1 FROM measures_orders m WHERE m.sender = l.sender
+          AND m.received_at <= l.sent_at AND l.sent_at < m.year_end);
+    """,
 )
 
 # One lock per schema, so that gateways starting together migrate one at a time.
@@ -261,10 +276,25 @@ _EXPORT_CONSENTS = f"""
     ORDER BY e.obtained_at, e.id
 """
 
+# The latest mail of all, and the latest inside a measures order's year (K2).
 _RECORD_SENT = """
-    INSERT INTO last_sent AS l (sender, address, sent_at)
-    SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) ORDER BY 1, 2
-    ON CONFLICT (sender, address) DO UPDATE SET sent_at = GREATEST(l.sent_at, excluded.sent_at)
+    INSERT INTO last_sent AS l (sender, address, sent_at, order_sent_at)
+    SELECT p.sender, p.address, p.sent_at,
+           CASE WHEN EXISTS (SELECT 1 FROM measures_orders m
+                             WHERE m.sender = p.sender AND m.received_at <= p.sent_at
+                               AND p.sent_at < m.year_end)
+                THEN p.sent_at END
+    FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS p (sender, address, sent_at)
+    ORDER BY 1, 2
+    ON CONFLICT (sender, address) DO UPDATE SET
+        sent_at = GREATEST(l.sent_at, excluded.sent_at),
+        order_sent_at = GREATEST(l.order_sent_at, excluded.order_sent_at)
+"""
+# Mail recorded before the order was: the last of it may already fall in the order's year.
+_MARK_ORDER_YEAR = """
+    UPDATE last_sent SET order_sent_at = sent_at
+    WHERE sender = %(sender)s AND %(received)s <= sent_at AND sent_at < %(year_end)s
+      AND (order_sent_at IS NULL OR order_sent_at < sent_at)
 """
 
 # Only pairs still opted out of everything lose their consents (a consent obtained
@@ -468,7 +498,7 @@ class PostgresStore:
             cur = await conn.execute(
                 "SELECT s.sender, s.address, s.opted_out_at, l.sent_at,"
                 " (SELECT count(*) FROM consent_events e"
-                "  WHERE e.sender = s.sender AND e.address = s.address)"
+                "  WHERE e.sender = s.sender AND e.address = s.address), l.order_sent_at"
                 " FROM consent_state s"
                 " LEFT JOIN last_sent l ON l.sender = s.sender AND l.address = s.address"
                 " WHERE s.opted_out_at IS NOT NULL AND s.basis IS NOT NULL"
@@ -645,11 +675,19 @@ class _Writer:
         return _template(row)
 
     async def add_measures_order(self, order: MeasuresOrder) -> None:
+        params = {
+            "sender": order.sender,
+            "received": _check_aware(order.received_at),
+            "note": order.note,
+            "year_end": order_year_end(order.received_at),
+        }
         with _errors(self._url, "cannot add the measures order"):
             await self._conn.execute(
-                "INSERT INTO measures_orders (sender, received_at, note) VALUES (%s, %s, %s)",
-                (order.sender, _check_aware(order.received_at), order.note),
+                "INSERT INTO measures_orders (sender, received_at, note, year_end)"
+                " VALUES (%(sender)s, %(received)s, %(note)s, %(year_end)s)",
+                params,
             )
+            await self._conn.execute(_MARK_ORDER_YEAR, params)
 
     async def _add(
         self,

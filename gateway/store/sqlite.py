@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
+from gateway.retention import order_year_end
 from gateway.store import (
     STATS_QUERIES,
     AddressHistory,
@@ -336,6 +337,20 @@ MIGRATIONS: tuple[str, ...] = (
               (SELECT value FROM json_each(optout_topics) WHERE key = NEW.scope), '');
     END;
     """,
+    # K2: mail sent within a year after a measures order makes the period one year, even
+    # when later mail followed: last_sent remembers the last mail inside such a year. The
+    # year's end is kept with the order (gateway.retention.order_year_end computes it for
+    # new ones; for those already here, the same JST day arithmetic in SQL, where 29
+    # February + 1 year is 1 March: a day longer, never shorter).
+    """
+    ALTER TABLE last_sent ADD COLUMN order_sent_at TEXT;
+    ALTER TABLE measures_orders ADD COLUMN year_end TEXT;
+    UPDATE measures_orders SET year_end = strftime('%Y-%m-%dT%H:%M:%S', received_at,
+        '+9 hours', 'start of day', '+1 years', '+1 days', '-9 hours') || '.000000+00:00';
+    UPDATE last_sent SET order_sent_at = sent_at WHERE EXISTS (
+        SELECT 1 FROM measures_orders AS m WHERE m.sender = last_sent.sender
+          AND m.received_at <= last_sent.sent_at AND last_sent.sent_at < m.year_end);
+    """,
 )
 
 T = TypeVar("T")
@@ -363,9 +378,23 @@ _CONSENT_COLUMNS = (
 _OPTOUT_COLUMNS = "sender, address, opted_out_at, scope, channel, evidence, recorded_at"
 _INSERT_CONSENT = f"INSERT INTO consent_events ({_CONSENT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
 _INSERT_OPTOUT = f"INSERT INTO optout_events ({_OPTOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+# The latest mail of all, and the latest inside a measures order's year (K2).
 _UPSERT_SENT = """
-    INSERT INTO last_sent (sender, address, sent_at) VALUES (?, ?, ?)
-    ON CONFLICT (sender, address) DO UPDATE SET sent_at = max(sent_at, excluded.sent_at)
+    INSERT INTO last_sent (sender, address, sent_at, order_sent_at)
+    SELECT ?1, ?2, ?3, (SELECT ?3 FROM measures_orders
+                        WHERE sender = ?1 AND received_at <= ?3 AND ?3 < year_end LIMIT 1)
+    WHERE true
+    ON CONFLICT (sender, address) DO UPDATE SET
+        sent_at = max(sent_at, excluded.sent_at),
+        order_sent_at = coalesce(max(order_sent_at, excluded.order_sent_at),
+                                 order_sent_at, excluded.order_sent_at)
+"""
+_ADD_ORDER = "INSERT INTO measures_orders (sender, received_at, note, year_end) VALUES (?, ?, ?, ?)"
+# Mail recorded before the order was: the last of it may already fall in the order's year.
+_MARK_ORDER_YEAR = """
+    UPDATE last_sent SET order_sent_at = sent_at
+    WHERE sender = ?1 AND ?2 <= sent_at AND sent_at < ?3
+      AND (order_sent_at IS NULL OR order_sent_at < sent_at)
 """
 _ADD_TEMPLATE = """
     INSERT INTO consent_templates (sender, template_id, version, wording, channel, created_at)
@@ -572,7 +601,8 @@ class SqliteStore:
                 """
                 SELECT s.sender, s.address, s.opted_out_at, l.sent_at,
                        (SELECT count(*) FROM consent_events AS e
-                        WHERE e.address = s.address AND e.sender = s.sender) AS n
+                        WHERE e.address = s.address AND e.sender = s.sender) AS n,
+                       l.order_sent_at
                 FROM consent_state AS s
                 LEFT JOIN last_sent AS l ON l.sender = s.sender AND l.address = s.address
                 WHERE s.opted_out_at IS NOT NULL AND n > 0
@@ -581,8 +611,10 @@ class SqliteStore:
             ).fetchall(),
         )
         return [
-            PurgeCandidate(sender, address, datetime.fromisoformat(out), _time(sent), n)
-            for sender, address, out, sent, n in rows
+            PurgeCandidate(
+                sender, address, datetime.fromisoformat(out), _time(sent), n, _time(in_year)
+            )
+            for sender, address, out, sent, n, in_year in rows
         ]
 
     async def purge(self, pairs: Sequence[tuple[str, str]]) -> int:
@@ -657,14 +689,16 @@ class _Writer:
         return replace(template, version=version, created_at=created)
 
     async def add_measures_order(self, order: MeasuresOrder) -> None:
-        params = (order.sender, _utc_text(order.received_at), order.note)
-        await _on_thread(
-            self._path,
-            "cannot write",
-            self._db.execute,
-            "INSERT INTO measures_orders (sender, received_at, note) VALUES (?, ?, ?)",
-            params,
+        received, year_end = (
+            _utc_text(order.received_at),
+            _utc_text(order_year_end(order.received_at)),
         )
+
+        def add(db: sqlite3.Connection) -> None:
+            db.execute(_ADD_ORDER, (order.sender, received, order.note, year_end))
+            db.execute(_MARK_ORDER_YEAR, (order.sender, received, year_end))
+
+        await _on_thread(self._path, "cannot write", add, self._db)
 
 
 async def _on_thread(path: Path, what: str, work: Callable[..., T], *args: Any) -> T:

@@ -408,6 +408,39 @@ async def test_last_sent_keeps_the_latest_time(any_store: ConsentStore) -> None:
     assert got["b@example.jp"].last_sent_at == at(20)
 
 
+async def test_last_sent_remembers_the_last_mail_inside_a_measures_order_year(
+    any_store: ConsentStore,
+) -> None:
+    """K2: mail sent within a year after a measures order makes the period one year, even
+    if mail after that year followed. The order's year runs to the end of the Japanese
+    day a year after receipt: received on 3 Jan 2026, it covers mail until 4 Jan 2027 00:00."""
+    inside, after, early, other = (f"{n}@example.jp" for n in ("inside", "after", "early", "x"))
+    await any_store.record_sent("ogiya", [early], at(2))  # before the order was received
+    await any_store.record_sent("ogiya", [early, other], at(4))  # recorded before the order
+    async with any_store.writer() as w:
+        await w.add_measures_order(MeasuresOrder("ogiya", at(3)))
+        await w.add_measures_order(MeasuresOrder("minato", at(1)))
+    await any_store.record_sent("ogiya", [inside, after], at(10))
+    await any_store.record_sent("ogiya", [inside], at(20))
+    last_day = datetime(2027, 1, 3, 23, 59, tzinfo=JST)
+    await any_store.record_sent("ogiya", [inside], last_day)
+    await any_store.record_sent("ogiya", [after], datetime(2027, 1, 4, 0, 0, tzinfo=JST))
+    await any_store.record_sent("ogiya", [after], at(369))
+    await any_store.record_sent("ogiya", [after], at(15))  # a late, older report
+    await any_store.record_sent("minato", [other], at(400))  # minato's year is over
+    await add(any_store, *(consent(1, a) for a in (inside, after, early, other)))
+    await add(any_store, *(optout(300, a) for a in (inside, after, early, other)))
+    await add(any_store, consent(1, other, sender="minato"), optout(300, other, sender="minato"))
+    got = {(c.sender, c.address): c for c in await any_store.purge_candidates()}
+    assert {k: (c.last_sent_at, c.order_sent_at) for k, c in got.items()} == {
+        ("ogiya", inside): (last_day, last_day),
+        ("ogiya", after): (at(369), at(15)),
+        ("ogiya", early): (at(4), at(4)),  # marked when the order was recorded
+        ("ogiya", other): (at(4), at(4)),
+        ("minato", other): (at(400), None),
+    }
+
+
 # -- retention (K2) and purge ----------------------------------------------------------
 
 

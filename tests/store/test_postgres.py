@@ -164,6 +164,42 @@ async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(pg_schem
         assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
 
 
+async def test_an_upgrade_marks_mail_already_sent_inside_a_measures_order_year(
+    pg_schema: str,
+) -> None:
+    """The order's year (to the end of the Japanese day a year after receipt) is computed
+    for orders already on record, and so is what last_sent holds inside it."""
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"SET search_path = {pg_schema}")
+        for script in MIGRATIONS[:2]:
+            conn.execute(script.encode())
+        conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now());"
+            " INSERT INTO schema_migrations (version) VALUES (1), (2);"
+            " INSERT INTO measures_orders (sender, received_at)"
+            " VALUES ('ogiya', '2026-01-05T00:00:00+09:00')"
+        )
+        for address, sent in (("in", "2027-01-05T23:59:59+09:00"), ("out", "2027-01-06T00:00+09")):
+            for statement in (
+                "INSERT INTO consent_events (sender, address, basis, obtained_at)"
+                " VALUES ('ogiya', %(a)s, 'transaction', '2025-01-01T00:00:00Z')",
+                "INSERT INTO consent_state (sender, address, basis, obtained_at, opted_out_at)"
+                " VALUES ('ogiya', %(a)s, 'transaction', '2025-01-01T00:00:00Z',"
+                " '2026-02-01T00:00:00Z')",
+                "INSERT INTO last_sent (sender, address, sent_at) VALUES ('ogiya', %(a)s, %(s)s)",
+            ):
+                conn.execute(statement, {"a": f"{address}@example.jp", "s": sent})
+    async with opened(url(pg_schema)) as store:
+        got = {c.address: c.order_sent_at for c in await store.purge_candidates()}
+        (order,) = await store.measures_orders("ogiya")
+    assert got == {
+        "in@example.jp": datetime(2027, 1, 5, 14, 59, 59, tzinfo=UTC),  # the year's last day
+        "out@example.jp": None,
+    }
+    assert order.received_at == datetime(2026, 1, 4, 15, tzinfo=UTC)
+
+
 # -- two gateways writing the same address --------------------------------------------
 
 

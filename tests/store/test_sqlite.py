@@ -278,3 +278,44 @@ async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(tmp_path
         assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
     finally:
         await store.close()
+
+
+async def test_an_upgrade_marks_mail_already_sent_inside_a_measures_order_year(
+    tmp_path: Path,
+) -> None:
+    """The order's year (to the end of the Japanese day a year after receipt) is computed
+    for orders already on record, and so is what last_sent holds inside it."""
+    path = tmp_path / "consent.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:3]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 3")
+        db.execute(
+            "INSERT INTO measures_orders (sender, received_at)"
+            " VALUES ('ogiya', '2026-01-04T15:00:00.000000+00:00')"  # 5 Jan 2026, 00:00 JST
+        )
+        for address, sent in (("in", "2027-01-05T14:59:59"), ("out", "2027-01-05T15:00:00")):
+            db.execute(
+                "INSERT INTO consent_events (sender, address, basis, obtained_at)"
+                " VALUES ('ogiya', ?, 'transaction', '2025-01-01T00:00:00.000000+00:00')",
+                (f"{address}@example.jp",),
+            )
+            db.execute(
+                "INSERT INTO optout_events (sender, address, opted_out_at)"
+                " VALUES ('ogiya', ?, '2026-02-01T00:00:00.000000+00:00')",
+                (f"{address}@example.jp",),
+            )
+            db.execute(
+                "INSERT INTO last_sent (sender, address, sent_at) VALUES ('ogiya', ?, ?)",
+                (f"{address}@example.jp", f"{sent}.000000+00:00"),
+            )
+    db.close()
+    store = await SqliteStore.open(path)
+    try:
+        got = {c.address: c.order_sent_at for c in await store.purge_candidates()}
+    finally:
+        await store.close()
+    assert got == {
+        "in@example.jp": datetime(2027, 1, 5, 23, 59, 59, tzinfo=JST),  # the year's last day
+        "out@example.jp": None,
+    }
