@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -513,13 +513,13 @@ class SqliteStore:
     async def writer(self) -> AsyncIterator[_Writer]:
         db = await self._connect()
         try:
-            await _on_thread(self.path, "cannot write", db.execute, "BEGIN IMMEDIATE")
+            await _on_thread(self.path, "cannot write", _run, db, "BEGIN IMMEDIATE")
             try:
                 yield _Writer(self.path, db)
             except BaseException:
                 await _on_thread(self.path, "cannot roll back", _rollback, db)
                 raise
-            await _on_thread(self.path, "cannot commit", db.execute, "COMMIT")
+            await _on_thread(self.path, "cannot commit", _run, db, "COMMIT")
         finally:
             db.close()
 
@@ -573,9 +573,12 @@ class SqliteStore:
     ) -> AsyncIterator[tuple[Any, ...]]:
         """The rows of ``sql``, read in slices on a thread: bounded memory, a free loop."""
         cursor = await _on_thread(self.path, "export failed", db.execute, sql, params)
-        while rows := await _on_thread(self.path, "export failed", cursor.fetchmany, FETCH):
-            for row in rows:
-                yield row
+        try:
+            while rows := await _on_thread(self.path, "export failed", cursor.fetchmany, FETCH):
+                for row in rows:
+                    yield row
+        finally:
+            await _on_thread(self.path, "export failed", cursor.close)
 
     async def template(self, sender: str, template_id: str, version: int) -> ConsentTemplate | None:
         with _errors(self.path, "lookup failed"):
@@ -667,12 +670,12 @@ class _Writer:
     async def add_consents(self, events: Sequence[ConsentEvent]) -> None:
         now = _utc_text(datetime.now(UTC))
         rows = (_consent_row(e, now) for e in events)
-        await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_CONSENT, rows)
+        await _on_thread(self._path, "cannot write", _run_many, self._db, _INSERT_CONSENT, rows)
 
     async def add_optouts(self, events: Sequence[OptOutEvent]) -> None:
         now = _utc_text(datetime.now(UTC))
         rows = (_optout_row(e, now) for e in events)
-        await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_OPTOUT, rows)
+        await _on_thread(self._path, "cannot write", _run_many, self._db, _INSERT_OPTOUT, rows)
 
     async def add_template(self, template: ConsentTemplate) -> ConsentTemplate:
         created = template.created_at or datetime.now(UTC)
@@ -699,6 +702,20 @@ class _Writer:
             db.execute(_MARK_ORDER_YEAR, (order.sender, received, year_end))
 
         await _on_thread(self._path, "cannot write", add, self._db)
+
+
+def _run(db: sqlite3.Connection, sql: str) -> None:
+    """``db.execute(sql)``, its cursor closed on this thread: see :func:`_run_many`."""
+    db.execute(sql).close()
+
+
+def _run_many(db: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """``db.executemany``, its cursor closed on the thread that ran it. A cursor handed back
+    to the event loop is freed there whenever the loop drops it, and freeing resets its
+    statement — the cached one the next call of the transaction is running on a worker
+    thread at that moment: SQLITE_MISUSE, "bad parameter or other API misuse", now and then
+    in the middle of an import."""
+    db.executemany(sql, rows).close()
 
 
 async def _on_thread(path: Path, what: str, work: Callable[..., T], *args: Any) -> T:

@@ -319,3 +319,24 @@ async def test_an_upgrade_marks_mail_already_sent_inside_a_measures_order_year(
         "in@example.jp": datetime(2027, 1, 5, 23, 59, 59, tzinfo=JST),  # the year's last day
         "out@example.jp": None,
     }
+
+
+async def test_many_writes_in_one_transaction_from_worker_threads(tmp_path: Path) -> None:
+    """An import hands batch after batch of one transaction to worker threads. A cursor of
+    a batch, freed later on the event loop, reset the statement the next batch was running:
+    "bad parameter or other API misuse" (SQLITE_MISUSE) now and then. Every write lands."""
+    store = await SqliteStore.open(tmp_path / "consent.db")
+    when = datetime(2026, 1, 1, tzinfo=JST)
+    try:
+        for i in range(100):
+            addresses = [f"user{i}.{j}@example.jp" for j in range(4)]
+            async with store.writer() as w:
+                for address in addresses:
+                    await w.add_consents([ConsentEvent("ogiya", address, Basis.CONSENT, when)])
+            async with store.writer() as w:
+                for address in addresses:
+                    await w.add_optouts([OptOutEvent("ogiya", address, when)])
+        stats = (await store.stats()).senders["ogiya"]
+    finally:
+        await store.close()
+    assert (stats["consents"], stats["optouts"], stats["opted_out"]) == (400, 400, 400)
