@@ -85,6 +85,24 @@ async def test_lookup_of_many_recipients_finds_every_address(any_store: ConsentS
     assert sorted(got) == sorted(addresses)
 
 
+async def test_addresses_with_quotes_commas_and_braces_are_looked_up_and_recorded(
+    any_store: ConsentStore,
+) -> None:
+    """Quoted local parts (RFC 5321 4.1.2) may hold what array and SQL syntax use."""
+    odd = ['"a\\"b"@example.jp', '"a\\\\b"@example.jp', '"a,b"@example.jp', "{x}@example.jp",
+           '"a b"@example.jp', "o'brien@example.jp", "はなこ@example.jp"]  # fmt: skip
+    await add(any_store, *(consent(1, a, topics=("sale", "news")) for a in odd))
+    await any_store.record_sent("ogiya", odd, at(3))
+    got = await any_store.lookup("ogiya", [*odd, "a@example.jp"])
+    assert sorted(got) == sorted(odd)
+    for address, record in got.items():
+        assert (record.address, record.topics, record.last_sent_at) == (
+            address,
+            ("sale", "news"),
+            at(3),
+        )
+
+
 async def test_every_field_of_the_latest_consent_is_the_state(any_store: ConsentStore) -> None:
     event = consent(
         1,

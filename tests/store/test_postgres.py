@@ -258,6 +258,34 @@ async def test_closing_commits_the_last_sent_rows_already_queued(pg_schema: str)
         await store.record_sent("ogiya", ["late@example.jp"], WHEN)
 
 
+# -- the per-message statements ---------------------------------------------------------
+
+
+async def test_a_server_that_forgot_the_prepared_statements_costs_no_failed_call(
+    pg_schema: str,
+) -> None:
+    """lookup and record_sent are prepared once per connection; a server (or a pooler in
+    front of it) that dropped them gets them prepared again, and the call succeeds."""
+    async with opened(url(pg_schema, pool_max_size=1)) as store:
+        await add(store, consent("a@example.jp"))
+        await store.record_sent("ogiya", ["a@example.jp"], WHEN)
+        assert "a@example.jp" in await store.lookup("ogiya", ["a@example.jp"])
+        async with store._pool.connection() as conn:  # the pool's only connection
+            await conn.execute("DEALLOCATE ALL")
+        await store.record_sent("ogiya", ["a@example.jp"], WHEN.replace(day=2))
+        found = await store.lookup("ogiya", ["a@example.jp"])
+    assert found["a@example.jp"].last_sent_at == WHEN.replace(day=2)
+
+
+async def test_an_error_of_the_server_is_a_store_error_naming_the_store(pg_schema: str) -> None:
+    async with opened(url(pg_schema)) as store:
+        sql(f"DROP TABLE {pg_schema}.last_sent")
+        with pytest.raises(StoreError, match=r"lookup failed: .*last_sent.* does not exist"):
+            await store.lookup("ogiya", ["a@example.jp"])
+        with pytest.raises(StoreError, match=r"cannot record sent mail: .*last_sent"):
+            await store.record_sent("ogiya", ["a@example.jp"], WHEN)
+
+
 # -- the pool ---------------------------------------------------------------------------
 
 
