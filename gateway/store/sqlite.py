@@ -514,8 +514,9 @@ class SqliteStore:
         batch: list[tuple[list[tuple[str, str, str]], asyncio.Future[None]]],
         error: BaseException | None,
     ) -> None:
-        """The batch is durable (or failed): answer its callers, then send the next one."""
-        self._in_flight = False
+        """The batch is durable (or failed): answer its callers, then send the next one —
+        on the next turn of the loop, so that what the callers just woken do first (the
+        next message's write, often) joins that batch instead of making one of its own."""
         if error is None:
             self.sent_commits += 1
         elif isinstance(error, sqlite3.Error | OSError):
@@ -528,6 +529,10 @@ class SqliteStore:
                     done.set_result(None)
                 else:
                     done.set_exception(error)
+        asyncio.get_running_loop().call_soon(self._next)
+
+    def _next(self) -> None:
+        self._in_flight = False
         if self._queue:
             self._dispatch()
         else:
