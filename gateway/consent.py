@@ -9,10 +9,13 @@ stop (O1, never deleted). The current state of one (sender, address) — a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 ALL_TOPICS = "*"  # an opt-out scope: everything the sender sends
+# How far ahead of this host's clock an imported time may be: the clocks of the web
+# servers and shops that collected it are not ours. Anything later is refused.
+CLOCK_SKEW = timedelta(hours=24)
 
 
 class Basis(StrEnum):
@@ -65,6 +68,9 @@ class ConsentEvent:
     template_version: int | None = None
     collected_by: str = ""  # who collected it (a shop, a partner, an import)
     refusal_displayed: bool = False  # C4: the published address says it refuses ads
+    # When the store recorded it (set by the store; None: before tokuden kept it). Not part
+    # of the event's identity: the same event read back compares equal to the one written.
+    recorded_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class OptOutEvent:
     scope: str = ALL_TOPICS  # ALL_TOPICS or one topic
     channel: str = ""  # "web page", "one-click", "mail", "reply", "phone", "complaint", "import"
     evidence: str = ""  # the raw request: the mail's Message-ID, the page hit, the call note
+    recorded_at: datetime | None = field(default=None, compare=False)  # as ConsentEvent's
 
 
 @dataclass(frozen=True, slots=True)  # built per looked-up row: slots halve the cost
@@ -86,7 +93,17 @@ class ConsentRecord:
     The latest consent event gives the basis. An opt-out of everything made after
     it stops all advertising; a consent obtained after an opt-out lifts it (the
     recipient subscribed again). Topic opt-outs after the latest consent stop
-    those topics only.
+    those topics only. At the same instant the opt-out wins (O1).
+
+    "Latest" and "after" compare when each event took effect: its own time, or
+    when the store recorded it if that was earlier. Events may arrive in any
+    order (a list of last month's consents imported after today's opt-out), and
+    each still counts at the time it happened; but a time that had not yet come
+    when the event was recorded (a shop's clock ahead, a typo of 2099) counts
+    from its recording: it cannot outrank an opt-out the store receives later,
+    and ``consent optout`` never leaves a "may receive" behind it. The record's
+    ``obtained_at`` and ``opted_out_at`` are these effective times; the events
+    keep the times as given (K1).
     """
 
     sender: str

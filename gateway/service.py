@@ -182,7 +182,7 @@ class Gateway:
         try:
             rcpt = normalize(address)
         except AddressError as exc:
-            return replies.S553_BAD_ADDRESS.with_text(f"Bad recipient address syntax: {exc}")
+            return replies.S553_BAD_ADDRESS.with_text(_clip(f"Bad recipient address syntax: {exc}"))
         profile = self.profile_for(session, mail_from)
         if profile is None or not profile.marketing_only or profile.mode is not Mode.ENFORCE:
             return None

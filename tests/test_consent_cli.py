@@ -8,6 +8,8 @@ import json
 import os
 import pty
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -15,8 +17,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
+from gateway.consent import Basis, ConsentEvent
 from gateway.store import open_store
 from tests.conftest import DATA, ROOT, SHARED
 
@@ -249,6 +253,95 @@ def test_optout_then_show(config: Path) -> None:
     assert "topics opted out   news, sale (O1)" in text
 
 
+async def test_a_consent_dated_in_the_future_never_outlives_an_optout(
+    config: Path, tmp_path: Path, store_url: str
+) -> None:
+    """The audit of issue 4: a consent dated 2099 was imported, ``optout`` said "opted out
+    (O1)" and ``show`` still said "may receive". Now the import refuses the date (with its
+    line), and a store that holds such a consent anyway (written before this check) lets
+    the opt-out stop the mail: the consent counts from when it was recorded."""
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "sender,address,basis,obtained_at,method\n"
+        "ogiya,future@example.jp,consent,2099-04-01T00:00:00+09:00,web form\n",
+        "utf-8",
+    )
+    done = tokuden("import", str(listing), config=config)
+    assert f"{listing}:2: obtained_at: 2099-04-01T00:00:00+09:00 is in the future" in (
+        one_line_error(done)
+    )
+    store = await open_store(store_url)
+    try:
+        async with store.writer() as w:
+            await w.add_consents(
+                [
+                    ConsentEvent(
+                        "ogiya", "future@example.jp", Basis.CONSENT,
+                        datetime(2099, 4, 1, tzinfo=JST), method="web form",
+                    )
+                ]
+            )  # fmt: skip
+    finally:
+        await store.close()
+    (state,) = show_json("future@example.jp", config)
+    assert state["may_receive_advertising"] is True
+    done = tokuden("optout", "future@example.jp", "--sender", "ogiya", config=config)
+    assert done.returncode == 0, done
+    assert "opted out of all mail from ogiya" in done.stdout
+    (state,) = show_json("future@example.jp", config)
+    assert (state["may_receive_advertising"], state["barred_by"]) == (False, "O1")
+    text = tokuden("show", "future@example.jp", config=config).stdout
+    assert "2099-04-01T00:00:00+09:00  consent (C1); method: web form; counts from: " in text
+    assert ", when it was recorded (dated in the future)" in text
+
+
+async def test_optout_says_so_when_a_consent_still_outranks_it(
+    config: Path, store_url: str
+) -> None:
+    """A consent recorded by a host whose clock runs 73 years ahead takes effect after any
+    opt-out made now: ``optout`` records the opt-out but must not report success."""
+    address = "ahead@example.jp"
+    ahead = "2099-04-01T00:00:00.000000+00:00"
+    store = await open_store(store_url)  # creates the schema
+    await store.close()
+    if store_url.startswith("sqlite:"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:")) as db:
+            db.execute(
+                "INSERT INTO consent_events"
+                " (sender, address, basis, obtained_at, method, recorded_at)"
+                " VALUES ('ogiya', ?, 'consent', ?, 'web form', ?)",
+                (address, ahead, ahead),
+            )
+        db.close()
+    else:
+        with psycopg.connect(store_url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO consent_events"
+                " (sender, address, basis, obtained_at, method, recorded_at)"
+                " VALUES ('ogiya', %s, 'consent', %s, 'web form', %s)",
+                (address, ahead, ahead),
+            )
+    store = await open_store(store_url)
+    try:  # one more (older) consent through the store: PostgreSQL derives the state then
+        async with store.writer() as w:
+            await w.add_consents(
+                [ConsentEvent("ogiya", address, Basis.CONSENT, datetime(2026, 1, 1, tzinfo=JST),
+                              method="paper form")]
+            )  # fmt: skip
+    finally:
+        await store.close()
+    done = tokuden("optout", address, "--sender", "ogiya", config=config)
+    error = one_line_error(done)
+    assert "the opt-out is recorded at " in error
+    assert "but ogiya may still send: the latest consent counts from 2099-04-01T09:00:00+09:00" in (
+        error
+    )
+    assert done.stdout == ""
+    (state,) = show_json(address, config)
+    assert state["may_receive_advertising"] is True  # what the message said
+    assert [e["kind"] for e in state["events"]] == ["consent", "optout", "consent"]
+
+
 def test_bad_input_exits_2_with_one_line(config: Path, tmp_path: Path) -> None:
     for args, fault in [
         (["show", "yoshida.example.jp"], "'yoshida.example.jp' is not an e-mail address"),
@@ -256,19 +349,30 @@ def test_bad_input_exits_2_with_one_line(config: Path, tmp_path: Path) -> None:
         (["optout", "a@example.jp", "--sender", "ogiya", "--topic", "a b"], "not a topic"),
         (["purge", "--now", "2026-13-01"], "--now '2026-13-01': not an ISO-8601"),
         (["purge", "--now", "2026-02-01T10:00"], "give the UTC offset"),
+        (["measures-order", "--sender", "minato", "--received", "2099-01-01"], "not yet received"),
         (["import", str(tmp_path / "none.csv")], "none.csv: cannot read: no such file"),
+        (["import", str(tmp_path)], f"{tmp_path}: cannot read: it is a directory, not a file"),
         (["template", "add", "--sender", "ogiya", "--id", "x", str(tmp_path)], "cannot read"),
     ]:
         assert fault in one_line_error(tokuden(*args, config=config)), args
 
 
-def test_an_unusable_store_exits_2_naming_it(tmp_path: Path) -> None:
+def test_an_unusable_store_exits_2_naming_it_once(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
-    url = f"sqlite:{tmp_path / 'file' / 'consent.db'}"
-    config = tmp_path / "tokuden.toml"
-    config.write_text(f'[store]\nurl = "{url}"\n[senders.ogiya]\n', "utf-8")
-    for args in (["import", str(CASES)], ["stats"], ["show", "a@example.jp"]):
-        assert f"tokuden: store {url}: " in one_line_error(tokuden(*args, config=config))
+    with socket.socket() as closed:  # bound, never listening: PostgreSQL is down
+        closed.bind(("127.0.0.1", 0))
+        down = f"postgresql://tokuden@127.0.0.1:{closed.getsockname()[1]}/consent"
+        for url, where, why in [
+            (f"sqlite:{tmp_path / 'file' / 'consent.db'}", str(tmp_path / "file"), "directory"),
+            (down, down, "Connection refused"),
+        ]:
+            config = tmp_path / "tokuden.toml"
+            config.write_text(f'[store]\nurl = "{url}"\n[senders.ogiya]\n', "utf-8")
+            for args in (["import", str(CASES)], ["stats"], ["show", "a@example.jp"]):
+                error = one_line_error(tokuden(*args, config=config))
+                assert error.startswith(f"tokuden: store {url}: "), error
+                assert error.count(where) == 1, error
+                assert why in error, error
 
 
 async def test_purge_removes_exactly_the_records_past_keep_until(
@@ -357,6 +461,54 @@ async def test_purge_removes_exactly_the_records_past_keep_until(
     assert (state["basis"], state["barred_by"]) == (None, "O1")
     assert show_json("stays@example.jp", config)[0]["may_receive_advertising"] is True
     assert show_json("shopper@example.jp", config)[0]["events"][0]["kind"] == "consent"
+
+
+async def test_purge_keeps_a_year_when_mail_went_inside_an_order_year_and_after_it(
+    config: Path, tmp_path: Path, store_url: str
+) -> None:
+    """K2: "if the sender ... sends within one year after [a measures order], the period
+    is one year". minato received an order on 10 Jan 2025, mailed the address inside that
+    year (1 June 2025) and after it (1 Feb 2026); the opt-out came on 10 Feb 2026. The
+    record is kept one year after mail stopped — through 10 Feb 2027 — not one month."""
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "kind,sender,address,basis,obtained_at,method,opted_out_at\n"
+        "consent,minato,twice@example.jp,transaction,2024-12-01T10:00:00+09:00,order,\n"
+        "optout,minato,twice@example.jp,,,,2026-02-10T12:00:00+09:00\n"
+        "consent,minato,late@example.jp,transaction,2024-12-01T10:00:00+09:00,order,\n"
+        "optout,minato,late@example.jp,,,,2026-02-10T12:00:00+09:00\n",
+        "utf-8",
+    )
+    assert tokuden("import", str(listing), config=config).returncode == 0
+    order = tokuden("measures-order", "--sender", "minato", "--received", "2025-01-10",
+                    config=config)  # fmt: skip
+    assert "records of mail sent until 2026-01-11T00:00:00+09:00 are kept" in order.stdout
+    store = await open_store(store_url)
+    try:
+        await store.record_sent("minato", ["twice@example.jp"], datetime(2025, 6, 1, tzinfo=JST))
+        for address in ("twice@example.jp", "late@example.jp"):  # after the order's year
+            await store.record_sent("minato", [address], datetime(2026, 2, 1, tzinfo=JST))
+    finally:
+        await store.close()
+
+    def purge(now: str) -> list[str]:
+        done = tokuden("purge", "--now", now, config=config)
+        assert done.returncode == 0, done
+        return done.stdout.splitlines()[:-1]
+
+    # late@ got mail only after the order's year: one month after 10 Feb 2026
+    assert purge("2026-03-11T00:00:00+09:00") == []
+    assert purge("2026-03-11T00:00:01+09:00") == [
+        "removed minato late@example.jp: 1 consent events, keep-until 2026-03-11T00:00:00+09:00"
+    ]
+    # twice@ got mail inside it too: one year
+    assert purge("2027-02-11T00:00:00+09:00") == []
+    assert show_json("twice@example.jp", config)[0]["basis"] == "transaction"
+    assert purge("2027-02-11T00:00:01+09:00") == [
+        "removed minato twice@example.jp: 1 consent events, keep-until 2027-02-11T00:00:00+09:00"
+    ]
+    (state,) = show_json("twice@example.jp", config)
+    assert (state["basis"], state["barred_by"]) == (None, "O1")
 
 
 def test_stats_counts_per_sender(config: Path) -> None:

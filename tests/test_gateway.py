@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import smtplib
 import sqlite3
 import subprocess
 import sys
@@ -316,6 +317,43 @@ async def test_marketing_only_profile_refuses_each_recipient_at_rcpt(
     assert [m["Delivered-To"] for m in maildir_messages(gw.maildir)] == ["yoshida@example.jp"]
     lines = gw.log_lines()
     assert [line.get("stage") for line in lines] == ["rcpt", "rcpt", None]
+
+
+def raw_rcpts(port: int, paths: list[str]) -> list[tuple[int, str]]:
+    """``RCPT TO:<path>`` exactly as given (smtplib.rcpt would rewrite a bad address)."""
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.test", timeout=60) as smtp:
+        smtp.ehlo()
+        smtp.login("ogiya", "ogiya-secret")
+        smtp.mail("b@ogiya.example")
+        replies = [smtp.docmd("RCPT", f"TO:<{path}>") for path in paths]
+    return [(code, text.decode("ascii")) for code, text in replies]
+
+
+async def test_bad_recipient_syntax_is_553_naming_the_fault(
+    tmp_path: Path, consent_db: Path
+) -> None:
+    """The RCPT path uses gateway.address.normalize, as import and the CLI do: a local part
+    outside RFC 5321 4.1.2 gets 553 5.1.3 with the same clear text, in ASCII."""
+    faults = {
+        "a..b@example.jp": "'a..b@example.jp' is not an e-mail address: '.' at position 3:"
+        " two dots in a row",
+        ".yoshida@example.jp": "'.' at position 1: a local part may not begin with a dot",
+        "yoshida.@example.jp": "'.' at position 8: a local part may not end with a dot",
+        "x" * 65 + "@example.jp": "the local part is longer than 64 octets",
+        "yoshida@-example.jp": "domain '-example.jp' has a bad label '-example'",
+    }
+    # What the audit of issue 4 found imported as addresses: aiosmtpd's own parser refuses
+    # them before the gateway sees them (501 or 553); none may get 250.
+    audit = ["a@x.jp;b@y.jp", "a@x.jp,b@y.jp", "d@@example.jp", "mailto:z@x.jp", "<a@x.jp"]
+    async with gateway(tmp_path, consent_db) as gw:
+        got = await asyncio.to_thread(raw_rcpts, gw.port, [*faults, *audit])
+    for (path, why), (code, text) in zip(faults.items(), got, strict=False):
+        assert code == 553, (path, text)
+        assert text.startswith("5.1.3 Bad recipient address syntax: "), text
+        assert why in text, text
+    for path, (code, text) in zip(audit, got[len(faults) :], strict=True):
+        assert code in (501, 553), (path, code, text)
+    assert maildir_messages(gw.maildir) == []
 
 
 async def test_relayed_copy_is_the_original_bytes_after_the_decision_header(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.retention import add_months, keep_until
+from gateway.retention import add_months, keep_until, order_year_end
 from gateway.store import MeasuresOrder, PurgeCandidate
 
 
@@ -16,9 +16,16 @@ def jst(text: str) -> datetime:
     return datetime.fromisoformat(text + "+09:00")
 
 
-def candidate(opted_out: str, last_sent: str | None) -> PurgeCandidate:
+def candidate(
+    opted_out: str, last_sent: str | None, order_sent: str | None = None
+) -> PurgeCandidate:
     return PurgeCandidate(
-        "ogiya", "a@example.jp", at(opted_out), at(last_sent) if last_sent else None, 1
+        "ogiya",
+        "a@example.jp",
+        at(opted_out),
+        at(last_sent) if last_sent else None,
+        1,
+        at(order_sent) if order_sent else None,
     )
 
 
@@ -53,6 +60,30 @@ def test_one_year_when_sending_within_a_year_after_a_measures_order() -> None:
     assert keep_until(after, [order]) == jst("2027-04-11T00:00:00")
     before = candidate(opted_out="2025-12-10T09:00:00", last_sent="2025-12-01T09:00:00")
     assert keep_until(before, [order]) == jst("2026-01-11T00:00:00")
+
+
+def test_any_mail_inside_the_order_year_counts_not_only_the_last() -> None:
+    """K2: "sends within one year after it" — an address mailed inside the order's year
+    and again after it keeps the one-year period, counted from when mail stopped."""
+    order = MeasuresOrder("ogiya", at("2026-01-15T00:00:00"))
+    c = candidate(
+        opted_out="2027-03-10T09:00:00",
+        last_sent="2027-03-01T09:00:00",  # after the order's year
+        order_sent="2026-05-01T09:00:00",  # inside it
+    )
+    assert keep_until(c, [order]) == jst("2028-03-11T00:00:00")
+
+
+def test_the_order_year_runs_to_the_end_of_its_last_japanese_day() -> None:
+    """Received 5 Jan 2026 (JST): mail until the end of 5 Jan 2027 is inside (民法143条)."""
+    received = jst("2026-01-05T10:00:00")
+    assert order_year_end(received) == jst("2027-01-06T00:00:00")
+    assert order_year_end(jst("2028-02-29T10:00:00")) == jst("2029-03-01T00:00:00")
+    order = MeasuresOrder("ogiya", received)
+    inside = candidate(opted_out="2027-01-10T00:00:00", last_sent="2027-01-05T14:59:00")
+    outside = candidate(opted_out="2027-01-10T00:00:00", last_sent="2027-01-05T15:00:00")
+    assert keep_until(inside, [order]) == jst("2028-01-11T00:00:00")  # 23:59 JST: one year
+    assert keep_until(outside, [order]) == jst("2027-02-11T00:00:00")  # 00:00 JST 6 Jan
 
 
 def test_three_years_for_mail_order_senders() -> None:

@@ -26,6 +26,7 @@ from gateway.address import AddressError, normalize
 from gateway.commands import add_config_argument
 from gateway.consent import (
     ALL_TOPICS,
+    CLOCK_SKEW,
     Basis,
     ConsentEvent,
     ConsentRecord,
@@ -33,13 +34,14 @@ from gateway.consent import (
     OptOutEvent,
 )
 from gateway.profile import SenderProfile
-from gateway.retention import JST, add_months, keep_until
+from gateway.retention import JST, keep_until, order_year_end
 from gateway.store import (
     ConsentStore,
     ExportRow,
     MeasuresOrder,
     PurgeCandidate,
     StoreError,
+    location,
     open_store,
 )
 from gateway.store.importer import (
@@ -146,7 +148,9 @@ def _with_store(cfg: config.Config, work: Callable[[ConsentStore], Awaitable[int
     try:
         return asyncio.run(main())
     except StoreError as exc:
-        raise _Usage(f"store {_public(cfg.store.url)}: {exc}") from None
+        # The backend's message starts with where the store is: name it once.
+        reason = str(exc).removeprefix(f"{location(cfg.store.url)}: ")
+        raise _Usage(f"store {_public(cfg.store.url)}: {reason}") from None
 
 
 def _public(url: str) -> str:
@@ -327,6 +331,7 @@ EXPORT_COLUMNS = (
     "opted_out_at",
     "scope",
     "channel",
+    "recorded_at",
 )
 
 
@@ -386,7 +391,12 @@ def _event_record(
 ) -> dict[str, object]:
     """One event as the authority (export) and the operator (show --json) see it."""
     record: dict[str, object] = dict.fromkeys(EXPORT_COLUMNS)
-    record.update(sender=event.sender, address=event.address, evidence=event.evidence)
+    record.update(
+        sender=event.sender,
+        address=event.address,
+        evidence=event.evidence,
+        recorded_at=_iso(event.recorded_at),
+    )
     if isinstance(event, OptOutEvent):
         record.update(
             kind="optout",
@@ -542,6 +552,10 @@ def _event_line(event: dict[str, Any]) -> str:
             ("consignor", event["consignor"]),
             ("collected by", event["collected_by"]),
         ]
+    when = event["opted_out_at"] if event["kind"] == "optout" else event["obtained_at"]
+    recorded = event["recorded_at"]
+    if recorded and datetime.fromisoformat(when) > datetime.fromisoformat(recorded):
+        details.append(("counts from", f"{recorded}, when it was recorded (dated in the future)"))
     return "; ".join([head, *(f"{k}: {v}" for k, v in details if v)])
 
 
@@ -563,6 +577,17 @@ def run_optout(args: argparse.Namespace) -> int:
     async def work(store: ConsentStore) -> int:
         async with store.writer() as writer:
             await writer.add_optouts([event])
+        # Read the verdict back: "opted out" is printed only if mail is now barred. A consent
+        # can outrank an opt-out made now only if it took effect later still, i.e. another
+        # host with a clock ahead of this one recorded it: the operator must know.
+        state = (await store.lookup(profile.name, [address]))[address]
+        if state.barred_by(None if scope == ALL_TOPICS else scope) is None:
+            raise _Usage(
+                f"{address}: the opt-out is recorded at {_iso(event.opted_out_at)}, but"
+                f" {profile.name} may still send: the latest consent counts from"
+                f" {_iso(state.obtained_at)}, later than now on this host's clock; check the"
+                " clocks of the hosts that record consent, then record the opt-out again"
+            )
         what = "all mail" if scope == ALL_TOPICS else f"topic {scope}"
         print(
             f"{address} opted out of {what} from {profile.name} at {_iso(event.opted_out_at)} (O1)"
@@ -575,16 +600,17 @@ def run_optout(args: argparse.Namespace) -> int:
 @_exits
 def run_order(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
-    order = MeasuresOrder(
-        _profile(cfg, args.sender).name, _moment(args.received, "--received"), args.note
-    )
+    received = _moment(args.received, "--received")
+    if received > _now() + CLOCK_SKEW:
+        raise _Usage(f"--received {args.received!r}: a measures order not yet received")
+    order = MeasuresOrder(_profile(cfg, args.sender).name, received, args.note)
 
     async def work(store: ConsentStore) -> int:
         async with store.writer() as writer:
             await writer.add_measures_order(order)
         print(
             f"measures order of {order.sender} received {_iso(order.received_at)}: "
-            f"records of mail sent until {_iso(add_months(order.received_at, 12))} "
+            f"records of mail sent until {_iso(order_year_end(order.received_at))} "
             "are kept one year after mail stops (K2)"
         )
         return EXIT_OK

@@ -61,6 +61,7 @@ class PurgeCandidate:
     opted_out_at: datetime
     last_sent_at: datetime | None
     consent_events: int
+    order_sent_at: datetime | None = None  # the last mail sent inside a measures order's year
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,9 @@ class StoreWriter(Protocol):
         """Store the wording as the next version of (sender, template_id); returns it versioned."""
         ...
 
-    async def add_measures_order(self, order: MeasuresOrder) -> None: ...
+    async def add_measures_order(self, order: MeasuresOrder) -> None:
+        """Record the order; mail already recorded as sent inside its year is marked so."""
+        ...
 
 
 class ConsentStore(Protocol):
@@ -106,7 +109,8 @@ class ConsentStore(Protocol):
         ...
 
     async def record_sent(self, sender: str, addresses: Sequence[str], when: datetime) -> None:
-        """Note an advertising mail relayed to these addresses (K2's clock).
+        """Note an advertising mail relayed to these addresses (K2's clock), and, when
+        ``when`` falls in the year after one of the sender's measures orders, that too.
 
         Concurrent calls are group-committed into one transaction; the call returns
         once its rows are durable, so the gateway can answer 250 after it.
@@ -140,6 +144,18 @@ class ConsentStore(Protocol):
     async def stats(self) -> StoreStats: ...
 
     async def close(self) -> None: ...
+
+
+def location(url: str) -> str:
+    """How the store ``url`` names itself at the start of its StoreError messages."""
+    scheme, sep, rest = url.partition(":")
+    if scheme == "sqlite" and sep and rest:
+        return str(Path(rest))
+    if scheme in ("postgresql", "postgres"):
+        from gateway.store.postgres import shown_url
+
+        return shown_url(url)
+    return repr(url)
 
 
 async def open_store(url: str) -> ConsentStore:

@@ -15,12 +15,12 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from gateway.address import AddressError, normalize
-from gateway.consent import ALL_TOPICS, Basis, ConsentEvent, OptOutEvent
+from gateway.consent import ALL_TOPICS, CLOCK_SKEW, Basis, ConsentEvent, OptOutEvent
 from gateway.profile import SenderProfile
 from gateway.store import ConsentStore, StoreWriter
 from gateway.topic import valid_topic
@@ -91,12 +91,14 @@ class RowSource:
 
     ``position`` is how many bytes of the file the reader has consumed, so a
     progress bar can show how far it is; TOML cannot be streamed and is read whole.
+    ``now`` is the clock times are judged by: none may be more than CLOCK_SKEW after it.
     """
 
     path: Path
     fmt: str
     senders: Mapping[str, SenderProfile]
     sender: SenderProfile | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     _file: TextIO | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -106,9 +108,13 @@ class RowSource:
         fmt: str | None,
         senders: Mapping[str, SenderProfile],
         sender: SenderProfile | None = None,
+        now: datetime | None = None,
     ) -> RowSource:
         """``fmt`` defaults to the file extension (``.csv``, ``.jsonl``, ``.toml``); ``sender``,
-        when given, is the sender of rows that name none, and the only one allowed."""
+        when given, is the sender of rows that name none, and the only one allowed; ``now``
+        (default: this host's clock) is what "in the future" means."""
+        if path.is_dir():
+            raise ImportFileError(f"{path}: cannot read: it is a directory, not a file")
         fmt = fmt or path.suffix.lower().lstrip(".")
         if fmt not in FORMATS:
             raise ImportFileError(
@@ -116,7 +122,7 @@ class RowSource:
             )
         if not path.is_file():
             raise ImportFileError(f"{path}: cannot read: no such file")
-        return cls(path, fmt, senders, sender)
+        return cls(path, fmt, senders, sender, now or datetime.now(UTC))
 
     @property
     def size(self) -> int | None:
@@ -228,7 +234,7 @@ class RowSource:
 
     def _row(self, values: Mapping[str, Any], at: str, sep: str) -> Row | BadRow:
         try:
-            return _Reader(values, at, sep, self.senders, self.sender).row()
+            return _Reader(values, at, sep, self.senders, self.sender, self.now).row()
         except _Fault as fault:
             return BadRow(str(fault))
 
@@ -247,12 +253,14 @@ class _Reader:
         sep: str,
         senders: Mapping[str, SenderProfile],
         only: SenderProfile | None,
+        now: datetime,
     ) -> None:
         self.values = values
         self.at = at
         self.sep = sep
         self.senders = senders
         self.only = only
+        self.now = now
 
     def fail(self, key: str, what: str) -> _Fault:
         return _Fault(f"{self.at}{self.sep}{key}: {what}")
@@ -399,7 +407,9 @@ class _Reader:
         return value
 
     def time(self, key: str) -> datetime | None:
-        """An instant with its UTC offset: without one it is no proof of when (K1)."""
+        """An instant with its UTC offset: without one it is no proof of when (K1); and
+        one that has come (give or take CLOCK_SKEW): a consent or an opt-out dated in the
+        future is a typo or a wrong clock, and proves nothing either."""
         value = self.values.get(key, "")
         if isinstance(value, str):
             if not value.strip():
@@ -415,6 +425,14 @@ class _Reader:
             raise self.fail(key, f"must be a date-time with offset, not {kind}")
         if value.utcoffset() is None:
             raise self.fail(key, f"{value.isoformat()} has no UTC offset (e.g. +09:00)")
+        if value > self.now + CLOCK_SKEW:
+            hours = CLOCK_SKEW.total_seconds() / 3600
+            clock = self.now.astimezone(value.tzinfo).isoformat(timespec="seconds")
+            raise self.fail(
+                key,
+                f"{value.isoformat()} is in the future (this host's clock: {clock};"
+                f" {hours:g} hours of clock difference are allowed)",
+            )
         return value
 
     def flag(self, key: str) -> bool:

@@ -24,9 +24,11 @@ the same address at once cannot leave a state that misses one of the events.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
 import select
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -35,10 +37,12 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
+from gateway.retention import order_year_end
 from gateway.store import (
     STATS_QUERIES,
     AddressHistory,
@@ -141,6 +145,40 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX measures_orders_sender ON measures_orders (sender, received_at);
     """,
+    # When each event was recorded (gateway.consent.ConsentRecord: an event takes effect
+    # at its own time or at its recording, whichever came first). Events recorded before
+    # this migration keep NULL (at their own time), except those dated after the upgrade,
+    # the latest they can have been recorded; the state's times come back to it alike.
+    """
+    ALTER TABLE consent_events ADD COLUMN recorded_at timestamptz;
+    ALTER TABLE consent_events ALTER COLUMN recorded_at SET DEFAULT now();
+    ALTER TABLE optout_events ADD COLUMN recorded_at timestamptz;
+    ALTER TABLE optout_events ALTER COLUMN recorded_at SET DEFAULT now();
+    ALTER TABLE consent_events DISABLE TRIGGER consent_events_append_only;
+    ALTER TABLE optout_events DISABLE TRIGGER optout_events_append_only;
+    UPDATE consent_events SET recorded_at = now() WHERE obtained_at > now();
+    UPDATE optout_events SET recorded_at = now() WHERE opted_out_at > now();
+    ALTER TABLE consent_events ENABLE TRIGGER consent_events_append_only;
+    ALTER TABLE optout_events ENABLE TRIGGER optout_events_append_only;
+    UPDATE consent_state SET
+        obtained_at = CASE WHEN obtained_at > now() THEN now() ELSE obtained_at END,
+        opted_out_at = CASE WHEN opted_out_at > now() THEN now() ELSE opted_out_at END
+    WHERE obtained_at > now() OR opted_out_at > now();
+    """,
+    # K2: mail sent within a year after a measures order makes the period one year, even
+    # when later mail followed: last_sent remembers the last mail inside such a year. The
+    # year's end is kept with the order (gateway.retention.order_year_end for new ones; the
+    # same JST day arithmetic here for those already recorded).
+    """
+    ALTER TABLE last_sent ADD COLUMN order_sent_at timestamptz;
+    ALTER TABLE measures_orders ADD COLUMN year_end timestamptz;
+    UPDATE measures_orders SET year_end = (date_trunc('day', received_at AT TIME ZONE 'Asia/Tokyo')
+        + interval '1 year' + interval '1 day') AT TIME ZONE 'Asia/Tokyo';
+    ALTER TABLE measures_orders ALTER COLUMN year_end SET NOT NULL;
+    UPDATE last_sent l SET order_sent_at = l.sent_at WHERE EXISTS (
+        SELECT 1 FROM measures_orders m WHERE m.sender = l.sender
+          AND m.received_at <= l.sent_at AND l.sent_at < m.year_end);
+    """,
 )
 
 # One lock per schema, so that gateways starting together migrate one at a time.
@@ -158,40 +196,43 @@ _LOCK_STATE = f"""
 """
 
 # ConsentRecord's rules, for locked rows: the latest consent (ties: the last
-# recorded) gives the basis and topics; an opt-out stands unless a consent was
-# obtained strictly after it (at the same instant the opt-out wins, O1).
+# recorded) gives the basis and topics; an opt-out stands unless a consent took
+# effect strictly after it (at the same instant the opt-out wins, O1). An event
+# takes effect at its own time or at its recording, whichever came first
+# (least() ignores the NULL recorded_at of events older than the column).
 _REFRESH_STATE = f"""
     UPDATE consent_state AS s SET
         basis = c.basis,
-        obtained_at = c.obtained_at,
+        obtained_at = c.effective_at,
         method = coalesce(c.method, ''),
         evidence = coalesce(c.evidence, ''),
         refusal_displayed = coalesce(c.refusal_displayed, false),
         topics = coalesce(c.topics, '{{}}'),
-        opted_out_at = o.opted_out_at,
+        opted_out_at = o.effective_at,
         optout_method = coalesce(o.channel, ''),
         optout_topics = t.topics
     FROM {_PAIRS}
     LEFT JOIN LATERAL (
-        SELECT e.basis, e.obtained_at, e.method, e.evidence, e.refusal_displayed, e.topics
+        SELECT e.basis, least(e.obtained_at, e.recorded_at) AS effective_at, e.method,
+               e.evidence, e.refusal_displayed, e.topics
         FROM consent_events e
         WHERE e.sender = p.sender AND e.address = p.address
-        ORDER BY e.obtained_at DESC, e.id DESC
+        ORDER BY least(e.obtained_at, e.recorded_at) DESC, e.id DESC
         LIMIT 1
     ) AS c ON true
     LEFT JOIN LATERAL (
-        SELECT x.opted_out_at, x.channel
+        SELECT least(x.opted_out_at, x.recorded_at) AS effective_at, x.channel
         FROM optout_events x
         WHERE x.sender = p.sender AND x.address = p.address AND x.scope = '*'
-          AND (x.opted_out_at >= c.obtained_at) IS NOT FALSE
-        ORDER BY x.opted_out_at DESC, x.id DESC
+          AND (least(x.opted_out_at, x.recorded_at) >= c.effective_at) IS NOT FALSE
+        ORDER BY least(x.opted_out_at, x.recorded_at) DESC, x.id DESC
         LIMIT 1
     ) AS o ON true
     CROSS JOIN LATERAL (
         SELECT coalesce(array_agg(DISTINCT x.scope ORDER BY x.scope), '{{}}') AS topics
         FROM optout_events x
         WHERE x.sender = p.sender AND x.address = p.address AND x.scope <> '*'
-          AND (x.opted_out_at >= c.obtained_at) IS NOT FALSE
+          AND (least(x.opted_out_at, x.recorded_at) >= c.effective_at) IS NOT FALSE
     ) AS t
     WHERE s.sender = p.sender AND s.address = p.address
 """
@@ -202,7 +243,28 @@ _STATE_COLUMNS = """
     FROM consent_state s
     LEFT JOIN last_sent l ON l.sender = s.sender AND l.address = s.address
 """
-_LOOKUP = f"SELECT {_STATE_COLUMNS} WHERE s.sender = %s AND s.address = ANY(%s::text[])"
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement prepared once per connection under ``name``, run through libpq."""
+
+    name: bytes
+    sql: bytes
+
+
+# Arrays come back as JSON: a text array's quoting is psycopg's business, JSON is json's.
+_LOOKUP = _Prepared(
+    b"tokuden_lookup",
+    b"""
+    SELECT s.address, s.basis, s.obtained_at, s.method, s.evidence, s.refusal_displayed,
+           to_json(s.topics), s.opted_out_at, s.optout_method, to_json(s.optout_topics),
+           l.sent_at
+    FROM consent_state s
+    LEFT JOIN last_sent l ON l.sender = s.sender AND l.address = s.address
+    WHERE s.sender = $1 AND s.address = ANY($2::text[])
+    """,
+)
 
 _CONSENT_FIELDS = (
     "sender",
@@ -219,6 +281,9 @@ _CONSENT_FIELDS = (
     "refusal_displayed",
 )
 _OPTOUT_FIELDS = ("sender", "address", "opted_out_at", "scope", "channel", "evidence")
+# What is read back: the columns written, and when the server recorded them.
+_CONSENT_READ = (*_CONSENT_FIELDS, "recorded_at")
+_OPTOUT_READ = (*_OPTOUT_FIELDS, "recorded_at")
 _TEMPLATE_FIELDS = ("sender", "template_id", "version", "wording", "channel", "created_at")
 
 
@@ -227,7 +292,7 @@ def _columns(fields: Sequence[str], table: str = "") -> str:
 
 
 _EXPORT_CONSENTS = f"""
-    SELECT {_columns(_CONSENT_FIELDS, "e")}, {_columns(_TEMPLATE_FIELDS, "t")}
+    SELECT {_columns(_CONSENT_READ, "e")}, {_columns(_TEMPLATE_FIELDS, "t")}
     FROM consent_events e
     LEFT JOIN consent_templates t
         ON t.sender = e.sender AND t.template_id = e.template_id AND t.version = e.template_version
@@ -235,10 +300,28 @@ _EXPORT_CONSENTS = f"""
     ORDER BY e.obtained_at, e.id
 """
 
-_RECORD_SENT = """
-    INSERT INTO last_sent AS l (sender, address, sent_at)
-    SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) ORDER BY 1, 2
-    ON CONFLICT (sender, address) DO UPDATE SET sent_at = GREATEST(l.sent_at, excluded.sent_at)
+# The latest mail of all, and the latest inside a measures order's year (K2).
+_RECORD_SENT = _Prepared(
+    b"tokuden_record_sent",
+    b"""
+    INSERT INTO last_sent AS l (sender, address, sent_at, order_sent_at)
+    SELECT p.sender, p.address, p.sent_at,
+           CASE WHEN EXISTS (SELECT 1 FROM measures_orders m
+                             WHERE m.sender = p.sender AND m.received_at <= p.sent_at
+                               AND p.sent_at < m.year_end)
+                THEN p.sent_at END
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS p (sender, address, sent_at)
+    ORDER BY 1, 2
+    ON CONFLICT (sender, address) DO UPDATE SET
+        sent_at = GREATEST(l.sent_at, excluded.sent_at),
+        order_sent_at = GREATEST(l.order_sent_at, excluded.order_sent_at)
+    """,
+)
+# Mail recorded before the order was: the last of it may already fall in the order's year.
+_MARK_ORDER_YEAR = """
+    UPDATE last_sent SET order_sent_at = sent_at
+    WHERE sender = %(sender)s AND %(received)s <= sent_at AND sent_at < %(year_end)s
+      AND (order_sent_at IS NULL OR order_sent_at < sent_at)
 """
 
 # Only pairs still opted out of everything lose their consents (a consent obtained
@@ -264,6 +347,19 @@ _PURGE = f"""
 _SentRequest = tuple[str, Sequence[str], datetime, asyncio.Future[None]]
 
 
+def shown_url(url: str) -> str:
+    """``url`` as this store names itself in messages: no password, no pool parameters."""
+    parts = urlsplit(url)
+    libpq = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key not in _POOL_PARAMS and key != "password"
+    ]
+    return urlunsplit(
+        parts._replace(netloc=re.sub(r":[^@/]*@", "@", parts.netloc), query=urlencode(libpq))
+    )
+
+
 @dataclass(frozen=True)
 class _Settings:
     """What a store URL says: libpq's part, the pool's part, and a printable form."""
@@ -280,12 +376,7 @@ class _Settings:
         query = parse_qsl(parts.query, keep_blank_values=True)
         pool = {key: value for key, value in query if key in _POOL_PARAMS}
         libpq = [(key, value) for key, value in query if key not in _POOL_PARAMS]
-        shown = urlunsplit(
-            parts._replace(
-                netloc=re.sub(r":[^@/]*@", "@", parts.netloc),
-                query=urlencode([(k, v) for k, v in libpq if k != "password"]),
-            )
-        )
+        shown = shown_url(url)
         try:
             min_size = int(pool.get("pool_min_size", POOL_MIN_SIZE))
             max_size = int(pool.get("pool_max_size", max(POOL_MAX_SIZE, min_size)))
@@ -344,10 +435,10 @@ class PostgresStore:
         return cls(settings, pool)
 
     async def lookup(self, sender: str, addresses: Sequence[str]) -> dict[str, ConsentRecord]:
+        params = [sender.encode(), _text_array(addresses)]
         async with self._connection("lookup failed") as conn:
-            cur = await conn.execute(_LOOKUP, (sender, list(addresses)))
-            rows = await cur.fetchall()
-        return {row[1]: _record(row) for row in rows}
+            result = await _run_prepared(conn, _LOOKUP, params)
+        return {record.address: record for record in _records(sender, result)}
 
     async def record_sent(self, sender: str, addresses: Sequence[str], when: datetime) -> None:
         """Queue the rows for the writer task and wait until the batch holding them commits."""
@@ -373,13 +464,13 @@ class PostgresStore:
             )
             records = [_record(row) for row in await states.fetchall()]
             consents = await conn.execute(
-                f"SELECT {_columns(_CONSENT_FIELDS)} FROM consent_events WHERE address = %s"
+                f"SELECT {_columns(_CONSENT_READ)} FROM consent_events WHERE address = %s"
                 " ORDER BY obtained_at, id",
                 (address,),
             )
             consent_events = [_consent(row) for row in await consents.fetchall()]
             optouts = await conn.execute(
-                f"SELECT {_columns(_OPTOUT_FIELDS)} FROM optout_events WHERE address = %s"
+                f"SELECT {_columns(_OPTOUT_READ)} FROM optout_events WHERE address = %s"
                 " ORDER BY opted_out_at, id",
                 (address,),
             )
@@ -393,16 +484,16 @@ class PostgresStore:
                 consents.itersize = EXPORT_BATCH
                 await consents.execute(_EXPORT_CONSENTS, (sender,))
                 async for row in consents:
-                    wording = row[len(_CONSENT_FIELDS) :]
+                    wording = row[len(_CONSENT_READ) :]
                     yield ExportRow(
                         "consent",
-                        consent=_consent(row[: len(_CONSENT_FIELDS)]),
+                        consent=_consent(row[: len(_CONSENT_READ)]),
                         template=None if wording[0] is None else _template(wording),
                     )
             async with conn.cursor(name="export_optouts") as optouts:
                 optouts.itersize = EXPORT_BATCH
                 await optouts.execute(
-                    f"SELECT {_columns(_OPTOUT_FIELDS)} FROM optout_events WHERE sender = %s"
+                    f"SELECT {_columns(_OPTOUT_READ)} FROM optout_events WHERE sender = %s"
                     " ORDER BY opted_out_at, id",
                     (sender,),
                 )
@@ -434,7 +525,7 @@ class PostgresStore:
             cur = await conn.execute(
                 "SELECT s.sender, s.address, s.opted_out_at, l.sent_at,"
                 " (SELECT count(*) FROM consent_events e"
-                "  WHERE e.sender = s.sender AND e.address = s.address)"
+                "  WHERE e.sender = s.sender AND e.address = s.address), l.order_sent_at"
                 " FROM consent_state s"
                 " LEFT JOIN last_sent l ON l.sender = s.sender AND l.address = s.address"
                 " WHERE s.opted_out_at IS NOT NULL AND s.basis IS NOT NULL"
@@ -485,16 +576,14 @@ class PostgresStore:
             for address in addresses:
                 key = (sender, address)
                 latest[key] = max(when, latest.get(key, when))
+        params = [
+            _text_array(sender for sender, _ in latest),
+            _text_array(address for _, address in latest),
+            _text_array(when.isoformat() for when in latest.values()),
+        ]
         try:
             async with self._connection("cannot record sent mail") as conn:
-                await conn.execute(
-                    _RECORD_SENT,
-                    (
-                        [sender for sender, _ in latest],
-                        [address for _, address in latest],
-                        list(latest.values()),
-                    ),
-                )
+                await _run_prepared(conn, _RECORD_SENT, params)
         except Exception as exc:
             self._fail_sent(batch, exc)
             return
@@ -611,11 +700,19 @@ class _Writer:
         return _template(row)
 
     async def add_measures_order(self, order: MeasuresOrder) -> None:
+        params = {
+            "sender": order.sender,
+            "received": _check_aware(order.received_at),
+            "note": order.note,
+            "year_end": order_year_end(order.received_at),
+        }
         with _errors(self._url, "cannot add the measures order"):
             await self._conn.execute(
-                "INSERT INTO measures_orders (sender, received_at, note) VALUES (%s, %s, %s)",
-                (order.sender, _check_aware(order.received_at), order.note),
+                "INSERT INTO measures_orders (sender, received_at, note, year_end)"
+                " VALUES (%(sender)s, %(received)s, %(note)s, %(year_end)s)",
+                params,
             )
+            await self._conn.execute(_MARK_ORDER_YEAR, params)
 
     async def _add(
         self,
@@ -656,6 +753,130 @@ async def _migrate(conn: psycopg.AsyncConnection[Any], url: str) -> None:
             await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
 
 
+# -- the two statements of every message, straight to libpq ------------------------------
+#
+# lookup and record_sent run for every message. psycopg's execute (a cursor, adaptation,
+# its generator protocol) cost about 150 µs of client CPU per query on the benchmark
+# machine; the same prepared statement through psycopg.pq costs about 60 (benchmarks/
+# README.md). Parameters go as text, results come back as text and are read here; the
+# connection is the pool's, held alone, and left idle, so the pool and psycopg see it as
+# they left it. Every libpq failure is a psycopg.Error, which _errors makes a StoreError.
+
+_PREPARED: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], set[bytes]] = (
+    weakref.WeakKeyDictionary()
+)
+_NOT_PREPARED = b"26000"  # invalid_sql_statement_name: the server forgot it (a pooler)
+
+
+async def _run_prepared(
+    conn: psycopg.AsyncConnection[Any], statement: _Prepared, params: Sequence[bytes | None]
+) -> pq.abc.PGresult:
+    """Run ``statement`` (preparing it first on a connection that has not seen it)."""
+    known = _PREPARED.setdefault(conn, set())
+    for attempt in (1, 2):
+        pg = conn.pgconn
+        if statement.name not in known:
+            pg.send_prepare(statement.name, statement.sql)
+            await _result(pg)
+            known.add(statement.name)
+        pg.send_query_prepared(statement.name, params)
+        try:
+            return await _result(pg)
+        except _ServerError as exc:
+            if exc.state != _NOT_PREPARED or attempt == 2:
+                raise
+            known.discard(statement.name)
+    raise AssertionError("unreachable")
+
+
+class _ServerError(psycopg.DatabaseError):
+    """An error result, with its SQLSTATE."""
+
+    def __init__(self, result: pq.abc.PGresult) -> None:
+        super().__init__(result.error_message.decode("utf-8", "replace").strip())
+        self.state = result.error_field(pq.DiagnosticField.SQLSTATE)
+
+
+async def _result(pg: pq.abc.PGconn) -> pq.abc.PGresult:
+    """Send what libpq holds, then read until the answer is complete: its last result."""
+    loop = asyncio.get_running_loop()
+    while pg.flush():
+        await _ready(loop, pg.socket, writing=True)
+    last: pq.abc.PGresult | None = None
+    error: pq.abc.PGresult | None = None
+    while True:
+        if pg.is_busy():
+            await _ready(loop, pg.socket, writing=False)
+            pg.consume_input()
+            continue
+        result = pg.get_result()
+        if result is None:
+            break
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            error = error or result
+        last = result
+    if error is not None:
+        raise _ServerError(error)
+    if last is None:
+        raise psycopg.OperationalError("the server sent no result")
+    return last
+
+
+async def _ready(loop: asyncio.AbstractEventLoop, fd: int, writing: bool) -> None:
+    """Until ``fd`` can be read (or written)."""
+    ready = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    if writing:
+        loop.add_writer(fd, wake)
+    else:
+        loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        if writing:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
+
+
+def _text_array(values: Iterable[str]) -> bytes:
+    """A text[] literal: every element quoted, its quotes and backslashes escaped."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return ("{" + ",".join(quoted) + "}").encode()
+
+
+def _records(sender: str, result: pq.abc.PGresult) -> Iterator[ConsentRecord]:
+    """The rows of _LOOKUP; runs per recipient of every message, so kept lean."""
+    value = result.get_value
+    for i in range(result.ntuples):
+        basis, obtained, opted_out, sent = value(i, 1), value(i, 2), value(i, 7), value(i, 10)
+        yield ConsentRecord(
+            sender,
+            _text(value(i, 0)),
+            None if basis is None else _BASES[basis],
+            None if obtained is None else datetime.fromisoformat(obtained.decode()),
+            _text(value(i, 3)),
+            _text(value(i, 4)),
+            value(i, 5) == b"t",
+            tuple(json.loads(_text(value(i, 6)))),
+            None if opted_out is None else datetime.fromisoformat(opted_out.decode()),
+            _text(value(i, 8)),
+            frozenset(json.loads(_text(value(i, 9)))),
+            None if sent is None else datetime.fromisoformat(sent.decode()),
+        )
+
+
+def _text(value: bytes | None) -> str:
+    return "" if value is None else value.decode()
+
+
+_BASES = {basis.value.encode(): basis for basis in Basis}
+
+
 def _dropped(conn: psycopg.AsyncConnection[Any]) -> bool:
     """Whether the server closed this idle connection: only then has it anything to read."""
     idle = select.poll()
@@ -664,8 +885,10 @@ def _dropped(conn: psycopg.AsyncConnection[Any]) -> bool:
 
 
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Times come back in UTC whatever the server's TimeZone, so every replica prints alike."""
-    await conn.execute("SET TIME ZONE 'UTC'")
+    """Times come back in UTC whatever the server's TimeZone, so every replica prints alike;
+    as ISO text in UTF-8 whatever the server's DateStyle and encoding, as _records reads."""
+    for setting in ("TIME ZONE 'UTC'", "DateStyle = 'ISO'", "client_encoding = 'UTF8'"):
+        await conn.execute(f"SET {setting}")
 
 
 @contextmanager
@@ -711,7 +934,7 @@ def _record(row: Sequence[Any]) -> ConsentRecord:
 
 def _consent(row: Sequence[Any]) -> ConsentEvent:
     (sender, address, basis, obtained, consignor, topics, method, evidence) = row[:8]
-    template_id, template_version, collected_by, refusal = row[8:]
+    template_id, template_version, collected_by, refusal, recorded_at = row[8:]
     return ConsentEvent(
         sender=sender,
         address=address,
@@ -725,12 +948,13 @@ def _consent(row: Sequence[Any]) -> ConsentEvent:
         template_version=template_version,
         collected_by=collected_by,
         refusal_displayed=refusal,
+        recorded_at=recorded_at,
     )
 
 
 def _optout(row: Sequence[Any]) -> OptOutEvent:
-    sender, address, opted_out, scope, channel, evidence = row
-    return OptOutEvent(sender, address, opted_out, scope, channel, evidence)
+    sender, address, opted_out, scope, channel, evidence, recorded_at = row
+    return OptOutEvent(sender, address, opted_out, scope, channel, evidence, recorded_at)
 
 
 def _template(row: Sequence[Any]) -> ConsentTemplate:

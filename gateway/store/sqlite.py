@@ -11,12 +11,16 @@ Connections, and why:
   (run on a thread at open) are done: a lookup is one ``IN (...)`` query of a
   few µs (DESIGN.md "What is fast here"), far cheaper than a hop to a thread.
   In WAL mode readers never wait for writers.
-* one **sent** connection for ``record_sent``, used from a worker thread:
-  concurrent callers queue their rows, one flusher task commits everything
-  queued so far in one transaction (group commit) with ``synchronous=FULL``,
-  so the WAL is fsynced before any caller's await returns — the gateway's 250
-  needs the row durable. While one batch is being fsynced the next one
-  collects, and lookups keep running on the loop.
+* one **sent** connection for ``record_sent``, owned by one long-lived thread:
+  concurrent callers queue their rows on the loop, and whenever the thread is
+  free it gets everything queued so far as one transaction (group commit) with
+  ``synchronous=FULL``, so the WAL is fsynced before any caller's await returns
+  — the gateway's 250 needs the row durable. While one batch is being fsynced
+  the next one collects, and lookups keep running on the loop. A thread of its
+  own, fed by a SimpleQueue and answering with ``call_soon_threadsafe``, hands a
+  batch over for about half the CPU of ``asyncio.to_thread`` (no executor, no
+  chained futures), and a batch is one statement, so the thread takes the GIL
+  back once per commit, not after every step (benchmarks/README.md).
 * a fresh connection per ``writer()``, ``export`` and bulk read, used from
   worker threads: imports hold one long transaction and must not mix with the
   gateway's last-sent batches. SQLite allows one writer at a time per file, so
@@ -30,9 +34,12 @@ and SQL ``max()``/``>=`` compare instants.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import queue
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,6 +47,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway.consent import Basis, ConsentEvent, ConsentRecord, ConsentTemplate, OptOutEvent
+from gateway.retention import order_year_end
 from gateway.store import (
     STATS_QUERIES,
     AddressHistory,
@@ -239,6 +247,117 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE consent_v1;
     DROP TABLE consent;
     """,
+    # When each event was recorded, and the state ordered by when events took effect:
+    # an event's own time, or its recording if that came first (gateway.consent.
+    # ConsentRecord). Events recorded before this migration have no recorded_at (NULL:
+    # at their own time), except those dated after the upgrade: the upgrade is the
+    # latest they can have been recorded, so they count from it, and the state's times
+    # are brought back to it in the same way.
+    """
+    CREATE TEMP TABLE upgrade_clock AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00' AS now;
+    ALTER TABLE consent_events ADD COLUMN recorded_at TEXT;
+    ALTER TABLE optout_events ADD COLUMN recorded_at TEXT;
+    DROP TRIGGER consent_events_append_only;
+    DROP TRIGGER optout_events_append_only;
+    UPDATE consent_events SET recorded_at = (SELECT now FROM upgrade_clock)
+    WHERE obtained_at > (SELECT now FROM upgrade_clock);
+    UPDATE optout_events SET recorded_at = (SELECT now FROM upgrade_clock)
+    WHERE opted_out_at > (SELECT now FROM upgrade_clock);
+    CREATE TRIGGER consent_events_append_only BEFORE UPDATE ON consent_events
+    BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+    CREATE TRIGGER optout_events_append_only BEFORE UPDATE ON optout_events
+    BEGIN SELECT RAISE(ABORT, 'opt-out events are append-only'); END;
+    UPDATE consent_state SET
+        obtained_at = CASE WHEN obtained_at > u.now THEN u.now ELSE obtained_at END,
+        opted_out_at = CASE WHEN opted_out_at > u.now THEN u.now ELSE opted_out_at END,
+        optout_topics = NULLIF((SELECT json_group_object(key, min(value, u.now))
+                                FROM json_each(optout_topics)), '{}')
+    FROM upgrade_clock AS u
+    WHERE obtained_at > u.now OR opted_out_at > u.now
+       OR EXISTS (SELECT 1 FROM json_each(optout_topics) WHERE value > u.now);
+    DROP TABLE upgrade_clock;
+
+    DROP TRIGGER consent_events_derive;
+    DROP TRIGGER optout_events_derive_all;
+    DROP TRIGGER optout_events_derive_topic;
+
+    -- The latest consent gives the basis; it lifts the opt-outs that took effect before it.
+    CREATE TRIGGER consent_events_derive AFTER INSERT ON consent_events
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET
+            basis = NEW.basis,
+            obtained_at = min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at)),
+            method = NEW.method,
+            evidence = NEW.evidence,
+            refusal_displayed = NEW.refusal_displayed,
+            topics = NEW.topics,
+            opted_out_at = CASE WHEN opted_out_at
+                >= min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))
+                THEN opted_out_at END,
+            optout_method = CASE WHEN opted_out_at
+                >= min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))
+                THEN optout_method ELSE '' END,
+            optout_topics = NULLIF(
+                (SELECT json_group_object(key, value) FROM json_each(optout_topics)
+                 WHERE value >= min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))),
+                '{}')
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL
+               OR min(NEW.obtained_at, coalesce(NEW.recorded_at, NEW.obtained_at))
+                  >= obtained_at);
+    END;
+
+    -- An opt-out that took effect at or after the latest consent stops everything (or a topic).
+    CREATE TRIGGER optout_events_derive_all AFTER INSERT ON optout_events
+    WHEN NEW.scope = '*'
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET
+            opted_out_at = min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at)),
+            optout_method = NEW.channel
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL
+               OR min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))
+                  >= obtained_at)
+          AND (opted_out_at IS NULL
+               OR min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))
+                  >= opted_out_at);
+    END;
+    CREATE TRIGGER optout_events_derive_topic AFTER INSERT ON optout_events
+    WHEN NEW.scope <> '*'
+    BEGIN
+        INSERT INTO consent_state (sender, address) VALUES (NEW.sender, NEW.address)
+            ON CONFLICT DO NOTHING;
+        UPDATE consent_state SET optout_topics = json_patch(
+            COALESCE(optout_topics, '{}'),
+            json_object(NEW.scope,
+                        min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))))
+        WHERE sender = NEW.sender AND address = NEW.address
+          AND (obtained_at IS NULL
+               OR min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at))
+                  >= obtained_at)
+          AND min(NEW.opted_out_at, coalesce(NEW.recorded_at, NEW.opted_out_at)) >= COALESCE(
+              (SELECT value FROM json_each(optout_topics) WHERE key = NEW.scope), '');
+    END;
+    """,
+    # K2: mail sent within a year after a measures order makes the period one year, even
+    # when later mail followed: last_sent remembers the last mail inside such a year. The
+    # year's end is kept with the order (gateway.retention.order_year_end computes it for
+    # new ones; for those already here, the same JST day arithmetic in SQL, where 29
+    # February + 1 year is 1 March: a day longer, never shorter).
+    """
+    ALTER TABLE last_sent ADD COLUMN order_sent_at TEXT;
+    ALTER TABLE measures_orders ADD COLUMN year_end TEXT;
+    UPDATE measures_orders SET year_end = strftime('%Y-%m-%dT%H:%M:%S', received_at,
+        '+9 hours', 'start of day', '+1 years', '+1 days', '-9 hours') || '.000000+00:00';
+    UPDATE last_sent SET order_sent_at = sent_at WHERE EXISTS (
+        SELECT 1 FROM measures_orders AS m WHERE m.sender = last_sent.sender
+          AND m.received_at <= last_sent.sent_at AND last_sent.sent_at < m.year_end);
+    """,
 )
 
 T = TypeVar("T")
@@ -261,14 +380,31 @@ _TEMPLATE = (
 )
 _CONSENT_COLUMNS = (
     "sender, address, basis, obtained_at, consignor, topics, method, evidence,"
-    " template_id, template_version, collected_by, refusal_displayed"
+    " template_id, template_version, collected_by, refusal_displayed, recorded_at"
 )
-_OPTOUT_COLUMNS = "sender, address, opted_out_at, scope, channel, evidence"
-_INSERT_CONSENT = f"INSERT INTO consent_events ({_CONSENT_COLUMNS}) VALUES ({', '.join('?' * 12)})"
-_INSERT_OPTOUT = f"INSERT INTO optout_events ({_OPTOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+_OPTOUT_COLUMNS = "sender, address, opted_out_at, scope, channel, evidence, recorded_at"
+_INSERT_CONSENT = f"INSERT INTO consent_events ({_CONSENT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+_INSERT_OPTOUT = f"INSERT INTO optout_events ({_OPTOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+# The latest mail of all, and the latest inside a measures order's year (K2), for any
+# number of (sender, address, sent_at) rows in one statement: SENT_ROWS placeholders.
 _UPSERT_SENT = """
-    INSERT INTO last_sent (sender, address, sent_at) VALUES (?, ?, ?)
-    ON CONFLICT (sender, address) DO UPDATE SET sent_at = max(sent_at, excluded.sent_at)
+    INSERT INTO last_sent (sender, address, sent_at, order_sent_at)
+    SELECT v.column1, v.column2, v.column3,
+           (SELECT v.column3 FROM measures_orders AS m WHERE m.sender = v.column1
+            AND m.received_at <= v.column3 AND v.column3 < m.year_end LIMIT 1)
+    FROM (VALUES SENT_ROWS) AS v WHERE true
+    ON CONFLICT (sender, address) DO UPDATE SET
+        sent_at = max(sent_at, excluded.sent_at),
+        order_sent_at = coalesce(max(order_sent_at, excluded.order_sent_at),
+                                 order_sent_at, excluded.order_sent_at)
+"""
+SENT_CHUNK = 300  # rows per statement: 900 parameters, under old SQLite builds' 999
+_ADD_ORDER = "INSERT INTO measures_orders (sender, received_at, note, year_end) VALUES (?, ?, ?, ?)"
+# Mail recorded before the order was: the last of it may already fall in the order's year.
+_MARK_ORDER_YEAR = """
+    UPDATE last_sent SET order_sent_at = sent_at
+    WHERE sender = ?1 AND ?2 <= sent_at AND sent_at < ?3
+      AND (order_sent_at IS NULL OR order_sent_at < sent_at)
 """
 _ADD_TEMPLATE = """
     INSERT INTO consent_templates (sender, template_id, version, wording, channel, created_at)
@@ -304,7 +440,10 @@ class SqliteStore:
         self._read = read
         self._sent = sent
         self._queue: list[tuple[list[tuple[str, str, str]], asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._sent_thread = _SentThread(path, sent)
+        self._in_flight = False  # a batch is with the thread
+        self._idle = asyncio.Event()  # nothing queued, nothing in flight
+        self._idle.set()
         self._closed = False
 
     @classmethod
@@ -346,54 +485,70 @@ class SqliteStore:
     async def record_sent(self, sender: str, addresses: Sequence[str], when: datetime) -> None:
         if not addresses:
             return
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed")
         sent_at = _utc_text(when)
         done = asyncio.get_running_loop().create_future()
         self._queue.append(([(sender, a, sent_at) for a in addresses], done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        self._idle.clear()
+        if not self._in_flight:
+            self._dispatch()
         await done
 
-    async def _flush(self) -> None:
-        """Commit everything queued, batch after batch, until the queue stays empty."""
-        while self._queue:
-            batch, self._queue = self._queue, []
-            rows = [row for rows, _ in batch for row in rows]
-            try:
-                await _to_thread_to_the_end(self._commit_sent, rows)
-            except BaseException as exc:
-                if not isinstance(exc, Exception):  # cancelled: nobody would flush the rest
-                    batch, self._queue = batch + self._queue, []
-                error = (
-                    exc
-                    if isinstance(exc, StoreError)
-                    else StoreError(f"{self.path}: last-sent write interrupted: {exc!r}")
-                )
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                self.sent_commits += 1
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+    def _dispatch(self) -> None:
+        """Hand everything queued to the thread as one transaction (on the loop thread,
+        which also builds the statements: the thread holds the GIL as little as it can)."""
+        batch, self._queue = self._queue, []
+        statements = _sent_statements([row for rows, _ in batch for row in rows])
+        loop = asyncio.get_running_loop()
+        self._in_flight = True
 
-    def _commit_sent(self, rows: list[tuple[str, str, str]]) -> None:
-        with _errors(self.path, "cannot record the last mail sent"):
-            _transaction(self._sent, lambda db: db.executemany(_UPSERT_SENT, rows))
+        def finished(error: BaseException | None) -> None:  # on the thread
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(self._finished, batch, error)
+
+        self._sent_thread.commit(statements, finished)
+
+    def _finished(
+        self,
+        batch: list[tuple[list[tuple[str, str, str]], asyncio.Future[None]]],
+        error: BaseException | None,
+    ) -> None:
+        """The batch is durable (or failed): answer its callers, then send the next one —
+        on the next turn of the loop, so that what the callers just woken do first (the
+        next message's write, often) joins that batch instead of making one of its own."""
+        if error is None:
+            self.sent_commits += 1
+        elif isinstance(error, sqlite3.Error | OSError):
+            error = StoreError(f"{self.path}: cannot record the last mail sent: {error}")
+        else:
+            error = StoreError(f"{self.path}: last-sent write interrupted: {error!r}")
+        for _, done in batch:
+            if not done.done():
+                if error is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(error)
+        asyncio.get_running_loop().call_soon(self._next)
+
+    def _next(self) -> None:
+        self._in_flight = False
+        if self._queue:
+            self._dispatch()
+        else:
+            self._idle.set()
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[_Writer]:
         db = await self._connect()
         try:
-            await _on_thread(self.path, "cannot write", db.execute, "BEGIN IMMEDIATE")
+            await _on_thread(self.path, "cannot write", _run, db, "BEGIN IMMEDIATE")
             try:
                 yield _Writer(self.path, db)
             except BaseException:
                 await _on_thread(self.path, "cannot roll back", _rollback, db)
                 raise
-            await _on_thread(self.path, "cannot commit", db.execute, "COMMIT")
+            await _on_thread(self.path, "cannot commit", _run, db, "COMMIT")
         finally:
             db.close()
 
@@ -447,9 +602,12 @@ class SqliteStore:
     ) -> AsyncIterator[tuple[Any, ...]]:
         """The rows of ``sql``, read in slices on a thread: bounded memory, a free loop."""
         cursor = await _on_thread(self.path, "export failed", db.execute, sql, params)
-        while rows := await _on_thread(self.path, "export failed", cursor.fetchmany, FETCH):
-            for row in rows:
-                yield row
+        try:
+            while rows := await _on_thread(self.path, "export failed", cursor.fetchmany, FETCH):
+                for row in rows:
+                    yield row
+        finally:
+            await _on_thread(self.path, "export failed", cursor.close)
 
     async def template(self, sender: str, template_id: str, version: int) -> ConsentTemplate | None:
         with _errors(self.path, "lookup failed"):
@@ -475,7 +633,8 @@ class SqliteStore:
                 """
                 SELECT s.sender, s.address, s.opted_out_at, l.sent_at,
                        (SELECT count(*) FROM consent_events AS e
-                        WHERE e.address = s.address AND e.sender = s.sender) AS n
+                        WHERE e.address = s.address AND e.sender = s.sender) AS n,
+                       l.order_sent_at
                 FROM consent_state AS s
                 LEFT JOIN last_sent AS l ON l.sender = s.sender AND l.address = s.address
                 WHERE s.opted_out_at IS NOT NULL AND n > 0
@@ -484,8 +643,10 @@ class SqliteStore:
             ).fetchall(),
         )
         return [
-            PurgeCandidate(sender, address, datetime.fromisoformat(out), _time(sent), n)
-            for sender, address, out, sent, n in rows
+            PurgeCandidate(
+                sender, address, datetime.fromisoformat(out), _time(sent), n, _time(in_year)
+            )
+            for sender, address, out, sent, n, in_year in rows
         ]
 
     async def purge(self, pairs: Sequence[tuple[str, str]]) -> int:
@@ -508,9 +669,9 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Wait for queued last-sent rows to commit, then close the connections."""
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._idle.wait()
         self._closed = True
+        self._sent_thread.stop()
         self._sent.close()
         self._read.close()
 
@@ -528,6 +689,67 @@ class SqliteStore:
             db.close()
 
 
+_Statements = list[tuple[str, list[str]]]
+
+
+class _SentThread:
+    """The thread that owns the last-sent connection: one transaction at a time, in order."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self._path = path
+        self._db = db
+        self._jobs: queue.SimpleQueue[
+            tuple[_Statements, Callable[[BaseException | None], None]] | None
+        ] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def commit(self, statements: _Statements, then: Callable[[BaseException | None], None]) -> None:
+        """Run ``statements`` on the thread, then call ``then`` there with the error, if any."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name=f"last-sent {self._path}", daemon=True
+            )
+            self._thread.start()
+        self._jobs.put((statements, then))
+
+    def stop(self) -> None:
+        """End the thread once it is idle (the store waits for that before calling)."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        db = self._db
+        while (job := self._jobs.get()) is not None:
+            statements, then = job
+            try:
+                for sql, params in statements:
+                    db.execute(sql, params)
+            except BaseException as exc:  # every caller must hear of it
+                with contextlib.suppress(sqlite3.Error):  # unusable: the next batch says so
+                    _rollback(db)
+                then(exc)
+            else:
+                then(None)
+
+
+def _sent_statements(rows: list[tuple[str, str, str]]) -> _Statements:
+    """The upserts of ``rows``, as few statements as the parameter limit allows. One
+    statement is one sqlite3_step, its own transaction, with the GIL released throughout
+    (the fsync included); BEGIN + executemany + COMMIT took the GIL back after every step,
+    and a thread waits for the event loop to let go of it each time. More rows than one
+    statement holds are wrapped in one transaction, still one fsync."""
+    statements = []
+    for i in range(0, len(rows), SENT_CHUNK):
+        chunk = rows[i : i + SENT_CHUNK]
+        sql = _UPSERT_SENT.replace("SENT_ROWS", ", ".join(["(?, ?, ?)"] * len(chunk)))
+        statements.append((sql, [value for row in chunk for value in row]))
+    if len(statements) > 1:
+        statements = [("BEGIN IMMEDIATE", []), *statements, ("COMMIT", [])]
+    return statements
+
+
 class _Writer:
     """The StoreWriter of one ``writer()`` transaction; rows are converted on the thread."""
 
@@ -536,12 +758,14 @@ class _Writer:
         self._db = db
 
     async def add_consents(self, events: Sequence[ConsentEvent]) -> None:
-        rows = map(_consent_row, events)
-        await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_CONSENT, rows)
+        now = _utc_text(datetime.now(UTC))
+        rows = (_consent_row(e, now) for e in events)
+        await _on_thread(self._path, "cannot write", _run_many, self._db, _INSERT_CONSENT, rows)
 
     async def add_optouts(self, events: Sequence[OptOutEvent]) -> None:
-        rows = map(_optout_row, events)
-        await _on_thread(self._path, "cannot write", self._db.executemany, _INSERT_OPTOUT, rows)
+        now = _utc_text(datetime.now(UTC))
+        rows = (_optout_row(e, now) for e in events)
+        await _on_thread(self._path, "cannot write", _run_many, self._db, _INSERT_OPTOUT, rows)
 
     async def add_template(self, template: ConsentTemplate) -> ConsentTemplate:
         created = template.created_at or datetime.now(UTC)
@@ -558,14 +782,30 @@ class _Writer:
         return replace(template, version=version, created_at=created)
 
     async def add_measures_order(self, order: MeasuresOrder) -> None:
-        params = (order.sender, _utc_text(order.received_at), order.note)
-        await _on_thread(
-            self._path,
-            "cannot write",
-            self._db.execute,
-            "INSERT INTO measures_orders (sender, received_at, note) VALUES (?, ?, ?)",
-            params,
+        received, year_end = (
+            _utc_text(order.received_at),
+            _utc_text(order_year_end(order.received_at)),
         )
+
+        def add(db: sqlite3.Connection) -> None:
+            db.execute(_ADD_ORDER, (order.sender, received, order.note, year_end))
+            db.execute(_MARK_ORDER_YEAR, (order.sender, received, year_end))
+
+        await _on_thread(self._path, "cannot write", add, self._db)
+
+
+def _run(db: sqlite3.Connection, sql: str) -> None:
+    """``db.execute(sql)``, its cursor closed on this thread: see :func:`_run_many`."""
+    db.execute(sql).close()
+
+
+def _run_many(db: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """``db.executemany``, its cursor closed on the thread that ran it. A cursor handed back
+    to the event loop is freed there whenever the loop drops it, and freeing resets its
+    statement — the cached one the next call of the transaction is running on a worker
+    thread at that moment: SQLITE_MISUSE, "bad parameter or other API misuse", now and then
+    in the middle of an import."""
+    db.executemany(sql, rows).close()
 
 
 async def _on_thread(path: Path, what: str, work: Callable[..., T], *args: Any) -> T:
@@ -673,7 +913,7 @@ def _topics(text: str | None) -> tuple[str, ...]:
     return () if text is None else tuple(json.loads(text))
 
 
-def _consent_row(e: ConsentEvent) -> tuple[Any, ...]:
+def _consent_row(e: ConsentEvent, recorded_at: str) -> tuple[Any, ...]:
     return (
         e.sender,
         e.address,
@@ -687,11 +927,20 @@ def _consent_row(e: ConsentEvent) -> tuple[Any, ...]:
         e.template_version,
         e.collected_by,
         int(e.refusal_displayed),
+        recorded_at,
     )
 
 
-def _optout_row(e: OptOutEvent) -> tuple[Any, ...]:
-    return (e.sender, e.address, _utc_text(e.opted_out_at), e.scope, e.channel, e.evidence)
+def _optout_row(e: OptOutEvent, recorded_at: str) -> tuple[Any, ...]:
+    return (
+        e.sender,
+        e.address,
+        _utc_text(e.opted_out_at),
+        e.scope,
+        e.channel,
+        e.evidence,
+        recorded_at,
+    )
 
 
 def _state(row: tuple[Any, ...]) -> ConsentRecord:
@@ -729,13 +978,20 @@ def _consent(row: tuple[Any, ...]) -> ConsentEvent:
         template_version=row[9],
         collected_by=row[10],
         refusal_displayed=bool(row[11]),
+        recorded_at=_time(row[12]),
     )
 
 
 def _optout(row: tuple[Any, ...]) -> OptOutEvent:
-    sender, address, opted_out_at, scope, channel, evidence = row
+    sender, address, opted_out_at, scope, channel, evidence, recorded_at = row
     return OptOutEvent(
-        sender, address, datetime.fromisoformat(opted_out_at), scope, channel, evidence
+        sender,
+        address,
+        datetime.fromisoformat(opted_out_at),
+        scope,
+        channel,
+        evidence,
+        _time(recorded_at),
     )
 
 

@@ -7,7 +7,8 @@ of ``gateway.consent.ConsentRecord``, applied by hand to each test's events.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol, runtime_checkable
 
 import pytest
@@ -82,6 +83,24 @@ async def test_lookup_of_many_recipients_finds_every_address(any_store: ConsentS
         await w.add_consents([consent(1, a) for a in addresses])
     got = await any_store.lookup("ogiya", [*addresses, "nobody@example.jp"])
     assert sorted(got) == sorted(addresses)
+
+
+async def test_addresses_with_quotes_commas_and_braces_are_looked_up_and_recorded(
+    any_store: ConsentStore,
+) -> None:
+    """Quoted local parts (RFC 5321 4.1.2) may hold what array and SQL syntax use."""
+    odd = ['"a\\"b"@example.jp', '"a\\\\b"@example.jp', '"a,b"@example.jp', "{x}@example.jp",
+           '"a b"@example.jp', "o'brien@example.jp", "はなこ@example.jp"]  # fmt: skip
+    await add(any_store, *(consent(1, a, topics=("sale", "news")) for a in odd))
+    await any_store.record_sent("ogiya", odd, at(3))
+    got = await any_store.lookup("ogiya", [*odd, "a@example.jp"])
+    assert sorted(got) == sorted(odd)
+    for address, record in got.items():
+        assert (record.address, record.topics, record.last_sent_at) == (
+            address,
+            ("sale", "news"),
+            at(3),
+        )
 
 
 async def test_every_field_of_the_latest_consent_is_the_state(any_store: ConsentStore) -> None:
@@ -213,6 +232,52 @@ async def test_published_address_with_a_refusal_is_barred_by_c4(any_store: Conse
     assert got["info@a.example.jp"].refusal_displayed is True
     assert got["info@a.example.jp"].barred_by() == "C4"
     assert got["info@b.example.jp"].barred_by() is None
+
+
+# -- when events take effect: out of order, or dated in the future ----------------------
+
+
+async def test_a_consent_dated_in_the_future_counts_from_its_recording(
+    any_store: ConsentStore,
+) -> None:
+    """A consent dated 2099 (a typo, a shop's clock) cannot outrank an opt-out the store
+    receives after it: O1 holds, and the history keeps the date as given (K1)."""
+    future = ConsentEvent(
+        "ogiya", ADDR, Basis.CONSENT, datetime(2099, 4, 1, tzinfo=JST), method="web form"
+    )
+    await add(any_store, future)
+    (kept,) = (await any_store.history(ADDR)).consents
+    assert kept == future and kept.obtained_at == datetime(2099, 4, 1, tzinfo=JST)
+    assert kept.recorded_at is not None and kept.recorded_at <= datetime.now(UTC)
+    assert (await state(any_store)).obtained_at == kept.recorded_at  # when it took effect
+    assert (await state(any_store)).barred_by() is None
+    await add(any_store, OptOutEvent("ogiya", ADDR, datetime.now(UTC), channel="phone"))
+    assert (await state(any_store)).barred_by() == "O1"
+
+
+async def test_an_optout_dated_in_the_future_counts_from_its_recording(
+    any_store: ConsentStore,
+) -> None:
+    """The same rule the other way: a consent obtained after such an opt-out was recorded
+    is a subscription made after it, and lifts it."""
+    await add(any_store, consent(1), OptOutEvent("ogiya", ADDR, datetime(2099, 4, 1, tzinfo=JST)))
+    assert (await state(any_store)).barred_by() == "O1"
+    await add(any_store, ConsentEvent("ogiya", ADDR, Basis.CONSENT, datetime.now(UTC)))
+    assert (await state(any_store)).barred_by() is None
+
+
+async def test_events_written_in_any_order_count_at_their_own_times(
+    any_store: ConsentStore,
+) -> None:
+    """Past events take effect when they happened, whatever order they arrive in: the
+    same four events written in two orders give the same state."""
+    events = [consent(1), optout(4, channel="reply"), consent(6, method="again"), optout(9)]
+    other = "other@example.jp"
+    await add(any_store, *events)
+    await add(any_store, *(replace(e, address=other) for e in reversed(events)))
+    first, second = await state(any_store), await state(any_store, other)
+    assert (first.obtained_at, first.method, first.opted_out_at) == (at(6), "again", at(9))
+    assert (second.obtained_at, second.method, second.opted_out_at) == (at(6), "again", at(9))
 
 
 # -- events are the record ------------------------------------------------------------
@@ -359,6 +424,39 @@ async def test_last_sent_keeps_the_latest_time(any_store: ConsentStore) -> None:
     got = await any_store.lookup("ogiya", ["a@example.jp", "b@example.jp"])
     assert got["a@example.jp"].last_sent_at == at(20)
     assert got["b@example.jp"].last_sent_at == at(20)
+
+
+async def test_last_sent_remembers_the_last_mail_inside_a_measures_order_year(
+    any_store: ConsentStore,
+) -> None:
+    """K2: mail sent within a year after a measures order makes the period one year, even
+    if mail after that year followed. The order's year runs to the end of the Japanese
+    day a year after receipt: received on 3 Jan 2026, it covers mail until 4 Jan 2027 00:00."""
+    inside, after, early, other = (f"{n}@example.jp" for n in ("inside", "after", "early", "x"))
+    await any_store.record_sent("ogiya", [early], at(2))  # before the order was received
+    await any_store.record_sent("ogiya", [early, other], at(4))  # recorded before the order
+    async with any_store.writer() as w:
+        await w.add_measures_order(MeasuresOrder("ogiya", at(3)))
+        await w.add_measures_order(MeasuresOrder("minato", at(1)))
+    await any_store.record_sent("ogiya", [inside, after], at(10))
+    await any_store.record_sent("ogiya", [inside], at(20))
+    last_day = datetime(2027, 1, 3, 23, 59, tzinfo=JST)
+    await any_store.record_sent("ogiya", [inside], last_day)
+    await any_store.record_sent("ogiya", [after], datetime(2027, 1, 4, 0, 0, tzinfo=JST))
+    await any_store.record_sent("ogiya", [after], at(369))
+    await any_store.record_sent("ogiya", [after], at(15))  # a late, older report
+    await any_store.record_sent("minato", [other], at(400))  # minato's year is over
+    await add(any_store, *(consent(1, a) for a in (inside, after, early, other)))
+    await add(any_store, *(optout(300, a) for a in (inside, after, early, other)))
+    await add(any_store, consent(1, other, sender="minato"), optout(300, other, sender="minato"))
+    got = {(c.sender, c.address): c for c in await any_store.purge_candidates()}
+    assert {k: (c.last_sent_at, c.order_sent_at) for k, c in got.items()} == {
+        ("ogiya", inside): (last_day, last_day),
+        ("ogiya", after): (at(369), at(15)),
+        ("ogiya", early): (at(4), at(4)),  # marked when the order was recorded
+        ("ogiya", other): (at(4), at(4)),
+        ("minato", other): (at(400), None),
+    }
 
 
 # -- retention (K2) and purge ----------------------------------------------------------

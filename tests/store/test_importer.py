@@ -271,3 +271,70 @@ def test_bytes_that_are_not_utf8_are_a_bad_row_on_their_line(tmp_path: Path) -> 
     jsonl_path.write_bytes(b'{"sender": "ogiya", "method": "\x96\xbc\x8e\xe6"}\n')
     assert faults(csv_path) == [f"{csv_path}:2: method: not UTF-8 text"]
     assert faults(jsonl_path) == [f"{jsonl_path}:1: not UTF-8 text"]
+
+
+async def test_addresses_outside_rfc_5321_are_bad_rows_and_never_stored(
+    any_store: ConsentStore, tmp_path: Path
+) -> None:
+    """The audit of issue 4 found these imported (and exported) as addresses."""
+    garbage = {
+        "a@x.jp;b@y.jp": "'@' at position 2: a list of addresses: give one address",
+        "a@x.jp,b@y.jp": "'@' at position 2: a list of addresses: give one address",
+        "d@@example.jp": "'@' at position 2: a second '@' (quote the local part if it really"
+        " holds one)",
+        "mailto:z@x.jp": "':' at position 7: a 'mailto:' URI: give the address alone",
+        "<a@x.jp": "'<' at position 1: an angle bracket: '<' and '>' may only enclose the"
+        " whole address",
+        "(comment)a@x.jp": "'(' at position 1: a comment: SMTP addresses carry none"
+        " (RFC 5321 4.1.2)",
+    }
+    path = tmp_path / "list.csv"
+    lines = ["sender,address,basis,obtained_at,method"]
+    lines += [f'ogiya,"{a}",notified,2026-10-05T15:30:00+09:00,card' for a in garbage]
+    lines.append('ogiya,"""yoshida""@Example.JP",notified,2026-10-05T15:30:00+09:00,card')
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    assert faults(path) == [
+        f"{path}:{n}: address: {a!r} is not an e-mail address: {why}"
+        for n, (a, why) in enumerate(garbage.items(), start=2)
+    ]
+    result = await import_rows(any_store, RowSource.open(path, None, SENDERS), skip_bad=True)
+    assert (result.rows, result.skipped) == (1, len(garbage))
+    # the one good row, in the least-quoted form (RFC 5321 4.1.2)
+    exported = [row async for row in any_store.export("ogiya")]
+    assert [row.consent.address for row in exported if row.consent] == ["yoshida@example.jp"]
+
+
+def test_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    for fmt in (None, "csv"):
+        with pytest.raises(ImportFileError) as caught:
+            RowSource.open(tmp_path, fmt, SENDERS)
+        assert str(caught.value) == f"{tmp_path}: cannot read: it is a directory, not a file"
+    with pytest.raises(ImportFileError, match="cannot read: no such file"):
+        RowSource.open(tmp_path / "none.csv", None, SENDERS)
+
+
+def test_times_in_the_future_are_bad_rows_on_their_line(tmp_path: Path) -> None:
+    """A consent or an opt-out dated after the import proves nothing (K1): a typo or a
+    wrong clock. CLOCK_SKEW (24 hours) of difference between clocks is allowed."""
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=JST)
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "kind,sender,address,basis,obtained_at,method,opted_out_at\n"
+        "consent,ogiya,a@example.jp,consent,2099-04-01T00:00:00+09:00,web form,\n"
+        "consent,ogiya,b@example.jp,consent,2026-12-05T12:00:00+09:00,web form,\n"
+        "consent,ogiya,c@example.jp,consent,2026-12-05T12:00:01+09:00,web form,\n"
+        "optout,ogiya,d@example.jp,,,,2099-04-01T00:00:00+09:00\n"
+        "consent,ogiya,e@example.jp,consent,2026-12-01T00:00:00+09:00,web form,"
+        "2099-04-01T00:00:00+09:00\n",
+        "utf-8",
+    )
+    rows = list(RowSource.open(path, None, SENDERS, now=now))
+    clock = "this host's clock: 2026-12-04T12:00:00+09:00; 24 hours of clock difference"
+    assert [r.message for r in rows if isinstance(r, BadRow)] == [
+        f"{path}:2: obtained_at: 2099-04-01T00:00:00+09:00 is in the future ({clock} are allowed)",
+        f"{path}:4: obtained_at: 2026-12-05T12:00:01+09:00 is in the future ({clock} are allowed)",
+        f"{path}:5: opted_out_at: 2099-04-01T00:00:00+09:00 is in the future ({clock} are allowed)",
+        f"{path}:6: opted_out_at: 2099-04-01T00:00:00+09:00 is in the future ({clock} are allowed)",
+    ]
+    (good,) = (r for r in rows if isinstance(r, Row))
+    assert [e.address for e in good.consents] == ["b@example.jp"]  # 24 hours ahead: allowed

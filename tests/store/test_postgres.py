@@ -128,6 +128,78 @@ async def test_the_database_refuses_to_change_or_delete_an_optout(pg_schema: str
     assert sql(f"SELECT count(*) FROM {pg_schema}.optout_events") == [(1,)]
 
 
+async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(pg_schema: str) -> None:
+    """Schema 1 ordered events by the time they claim, so a consent dated 2099 outranked
+    every opt-out. Its recording time is unknown, but no later than the upgrade: from then
+    on it counts as of the upgrade, and the next opt-out stops the mail (O1)."""
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"SET search_path = {pg_schema}")
+        conn.execute(MIGRATIONS[0].encode())
+        conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now());"
+            " INSERT INTO schema_migrations (version) VALUES (1)"
+        )
+        conn.execute(
+            "INSERT INTO consent_events (sender, address, basis, obtained_at, method)"
+            " VALUES ('ogiya', 'a@example.jp', 'consent', '2099-04-01T00:00:00+09:00', 'web form');"
+            " INSERT INTO optout_events (sender, address, opted_out_at, channel)"
+            " VALUES ('ogiya', 'a@example.jp', '2026-11-01T00:00:00+00:00', 'phone');"
+            " INSERT INTO consent_state (sender, address, basis, obtained_at, method)"
+            " VALUES ('ogiya', 'a@example.jp', 'consent', '2099-04-01T00:00:00+09:00', 'web form')"
+        )
+    before = datetime.now(UTC)
+    async with opened(url(pg_schema)) as store:
+        history = await store.history("a@example.jp")
+        (future,) = history.consents
+        (past,) = history.optouts
+        assert future.obtained_at == datetime(2099, 3, 31, 15, tzinfo=UTC)  # as given (K1)
+        assert future.recorded_at is not None and before <= future.recorded_at
+        assert past.recorded_at is None  # at its own time, as before
+        (state,) = history.states
+        assert state.obtained_at == future.recorded_at
+        assert state.barred_by() is None  # the old opt-out came before the upgrade
+        async with store.writer() as w:
+            await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", datetime.now(UTC))])
+        assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
+
+
+async def test_an_upgrade_marks_mail_already_sent_inside_a_measures_order_year(
+    pg_schema: str,
+) -> None:
+    """The order's year (to the end of the Japanese day a year after receipt) is computed
+    for orders already on record, and so is what last_sent holds inside it."""
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"SET search_path = {pg_schema}")
+        for script in MIGRATIONS[:2]:
+            conn.execute(script.encode())
+        conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now());"
+            " INSERT INTO schema_migrations (version) VALUES (1), (2);"
+            " INSERT INTO measures_orders (sender, received_at)"
+            " VALUES ('ogiya', '2026-01-05T00:00:00+09:00')"
+        )
+        for address, sent in (("in", "2027-01-05T23:59:59+09:00"), ("out", "2027-01-06T00:00+09")):
+            for statement in (
+                "INSERT INTO consent_events (sender, address, basis, obtained_at)"
+                " VALUES ('ogiya', %(a)s, 'transaction', '2025-01-01T00:00:00Z')",
+                "INSERT INTO consent_state (sender, address, basis, obtained_at, opted_out_at)"
+                " VALUES ('ogiya', %(a)s, 'transaction', '2025-01-01T00:00:00Z',"
+                " '2026-02-01T00:00:00Z')",
+                "INSERT INTO last_sent (sender, address, sent_at) VALUES ('ogiya', %(a)s, %(s)s)",
+            ):
+                conn.execute(statement, {"a": f"{address}@example.jp", "s": sent})
+    async with opened(url(pg_schema)) as store:
+        got = {c.address: c.order_sent_at for c in await store.purge_candidates()}
+        (order,) = await store.measures_orders("ogiya")
+    assert got == {
+        "in@example.jp": datetime(2027, 1, 5, 14, 59, 59, tzinfo=UTC),  # the year's last day
+        "out@example.jp": None,
+    }
+    assert order.received_at == datetime(2026, 1, 4, 15, tzinfo=UTC)
+
+
 # -- two gateways writing the same address --------------------------------------------
 
 
@@ -184,6 +256,34 @@ async def test_closing_commits_the_last_sent_rows_already_queued(pg_schema: str)
     assert store.sent_commits == 1
     with pytest.raises(StoreError, match="closed"):
         await store.record_sent("ogiya", ["late@example.jp"], WHEN)
+
+
+# -- the per-message statements ---------------------------------------------------------
+
+
+async def test_a_server_that_forgot_the_prepared_statements_costs_no_failed_call(
+    pg_schema: str,
+) -> None:
+    """lookup and record_sent are prepared once per connection; a server (or a pooler in
+    front of it) that dropped them gets them prepared again, and the call succeeds."""
+    async with opened(url(pg_schema, pool_max_size=1)) as store:
+        await add(store, consent("a@example.jp"))
+        await store.record_sent("ogiya", ["a@example.jp"], WHEN)
+        assert "a@example.jp" in await store.lookup("ogiya", ["a@example.jp"])
+        async with store._pool.connection() as conn:  # the pool's only connection
+            await conn.execute("DEALLOCATE ALL")
+        await store.record_sent("ogiya", ["a@example.jp"], WHEN.replace(day=2))
+        found = await store.lookup("ogiya", ["a@example.jp"])
+    assert found["a@example.jp"].last_sent_at == WHEN.replace(day=2)
+
+
+async def test_an_error_of_the_server_is_a_store_error_naming_the_store(pg_schema: str) -> None:
+    async with opened(url(pg_schema)) as store:
+        sql(f"DROP TABLE {pg_schema}.last_sent")
+        with pytest.raises(StoreError, match=r"lookup failed: .*last_sent.* does not exist"):
+            await store.lookup("ogiya", ["a@example.jp"])
+        with pytest.raises(StoreError, match=r"cannot record sent mail: .*last_sent"):
+            await store.record_sent("ogiya", ["a@example.jp"], WHEN)
 
 
 # -- the pool ---------------------------------------------------------------------------

@@ -240,3 +240,103 @@ async def test_locked_database_fails_every_waiting_caller_then_recovers(tmp_path
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT address FROM last_sent").fetchall() == [("u0@example.jp",)]
     db.close()
+
+
+async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(tmp_path: Path) -> None:
+    """Schema 2 ordered events by the time they claim, so a consent dated 2099 outranked
+    every opt-out. Its recording time is unknown, but it cannot be later than the upgrade:
+    from then on it counts as of the upgrade, and the next opt-out stops the mail (O1)."""
+    path = tmp_path / "consent.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:2]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 2")
+        db.execute(
+            "INSERT INTO consent_events (sender, address, basis, obtained_at, method)"
+            " VALUES ('ogiya', 'a@example.jp', 'consent', '2099-03-31T15:00:00.000000+00:00',"
+            " 'web form')"
+        )
+        db.execute(
+            "INSERT INTO optout_events (sender, address, opted_out_at, channel)"
+            " VALUES ('ogiya', 'a@example.jp', '2026-11-01T00:00:00.000000+00:00', 'phone')"
+        )
+    db.close()
+    before = datetime.now(UTC)
+    store = await SqliteStore.open(path)
+    try:
+        history = await store.history("a@example.jp")
+        (future,) = history.consents
+        (past,) = history.optouts
+        assert future.obtained_at == datetime(2099, 4, 1, tzinfo=JST)  # kept as given (K1)
+        assert future.recorded_at is not None and before <= future.recorded_at
+        assert past.recorded_at is None  # at its own time, as before
+        (state,) = history.states
+        assert state.obtained_at == future.recorded_at
+        assert state.barred_by() is None  # the old opt-out came before the upgrade
+        async with store.writer() as w:
+            await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", datetime.now(UTC))])
+        assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
+    finally:
+        await store.close()
+
+
+async def test_an_upgrade_marks_mail_already_sent_inside_a_measures_order_year(
+    tmp_path: Path,
+) -> None:
+    """The order's year (to the end of the Japanese day a year after receipt) is computed
+    for orders already on record, and so is what last_sent holds inside it."""
+    path = tmp_path / "consent.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:3]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 3")
+        db.execute(
+            "INSERT INTO measures_orders (sender, received_at)"
+            " VALUES ('ogiya', '2026-01-04T15:00:00.000000+00:00')"  # 5 Jan 2026, 00:00 JST
+        )
+        for address, sent in (("in", "2027-01-05T14:59:59"), ("out", "2027-01-05T15:00:00")):
+            db.execute(
+                "INSERT INTO consent_events (sender, address, basis, obtained_at)"
+                " VALUES ('ogiya', ?, 'transaction', '2025-01-01T00:00:00.000000+00:00')",
+                (f"{address}@example.jp",),
+            )
+            db.execute(
+                "INSERT INTO optout_events (sender, address, opted_out_at)"
+                " VALUES ('ogiya', ?, '2026-02-01T00:00:00.000000+00:00')",
+                (f"{address}@example.jp",),
+            )
+            db.execute(
+                "INSERT INTO last_sent (sender, address, sent_at) VALUES ('ogiya', ?, ?)",
+                (f"{address}@example.jp", f"{sent}.000000+00:00"),
+            )
+    db.close()
+    store = await SqliteStore.open(path)
+    try:
+        got = {c.address: c.order_sent_at for c in await store.purge_candidates()}
+    finally:
+        await store.close()
+    assert got == {
+        "in@example.jp": datetime(2027, 1, 5, 23, 59, 59, tzinfo=JST),  # the year's last day
+        "out@example.jp": None,
+    }
+
+
+async def test_many_writes_in_one_transaction_from_worker_threads(tmp_path: Path) -> None:
+    """An import hands batch after batch of one transaction to worker threads. A cursor of
+    a batch, freed later on the event loop, reset the statement the next batch was running:
+    "bad parameter or other API misuse" (SQLITE_MISUSE) now and then. Every write lands."""
+    store = await SqliteStore.open(tmp_path / "consent.db")
+    when = datetime(2026, 1, 1, tzinfo=JST)
+    try:
+        for i in range(100):
+            addresses = [f"user{i}.{j}@example.jp" for j in range(4)]
+            async with store.writer() as w:
+                for address in addresses:
+                    await w.add_consents([ConsentEvent("ogiya", address, Basis.CONSENT, when)])
+            async with store.writer() as w:
+                for address in addresses:
+                    await w.add_optouts([OptOutEvent("ogiya", address, when)])
+        stats = (await store.stats()).senders["ogiya"]
+    finally:
+        await store.close()
+    assert (stats["consents"], stats["optouts"], stats["opted_out"]) == (400, 400, 400)
