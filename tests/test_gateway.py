@@ -89,7 +89,6 @@ def domain_of(case: Case) -> str:
     return load(EXAMPLE_CONFIG).senders[case.sender].from_domains[0]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
 def assert_display_items_shown(delivered: bytes) -> None:
     """The mail as relayed passes the display rules on its own (as minato's advertising)."""
     context = PolicyContext(
@@ -100,6 +99,7 @@ def assert_display_items_shown(delivered: bytes) -> None:
     assert DisplayPolicy({}).check(parse(delivered), context) == []
 
 
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 async def test_case_over_smtp(case: Case, tmp_path: Path, consent_db: Path) -> None:
     raw = case.path.read_bytes()
     bounce = f"bounce@{domain_of(case)}"
