@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -414,7 +414,7 @@ class MemoryStore:
     async def history(self, address: str) -> AddressHistory:
         return AddressHistory(address)
 
-    def export(self, sender: str) -> AsyncIterator[ExportRow]:
+    def export(self, sender: str) -> AsyncGenerator[ExportRow, None]:
         raise NotImplementedError
 
     async def template(self, sender: str, template_id: str, version: int) -> ConsentTemplate | None:

@@ -35,6 +35,17 @@ class Listener:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+def parse_listener(value: str) -> Listener:
+    """``host:port`` or ``[v6]:port``, as ``str(Listener)`` writes it; ValueError says why."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:10025 or [::1]:10025)")
+    if not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r}: port {port} is not in 1-65535")
+    return Listener(host, int(port))
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     listen: tuple[Listener, ...] = (Listener("127.0.0.1", 10025),)
@@ -237,15 +248,10 @@ class _Reader:
         )
 
     def listener(self, key: str, value: str) -> Listener:
-        host, sep, port = value.rpartition(":")
-        host = host.strip("[]")
-        if not sep or not host or not port.isdigit():
-            raise self.fail(
-                key, f"{value!r} is not host:port (e.g. 127.0.0.1:10025 or [::1]:10025)"
-            )
-        if not 0 < int(port) < 65536:
-            raise self.fail(key, f"{value!r}: port {port} is not in 1-65535")
-        return Listener(host, int(port))
+        try:
+            return parse_listener(value)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
 
     def relay(self, data: Mapping[str, Any]) -> RelayConfig:
         t = self.table(data, "relay", {"next_hop", "timeout", "on_partial_block", "egress"})

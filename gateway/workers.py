@@ -150,6 +150,10 @@ class Supervisor:
         command = [sys.executable, "-m", "gateway", "serve", "--worker-fd", str(theirs.fileno())]
         if self.path is not None:
             command += ["--config", self.path]
+        # The listeners checked at start, whatever the file says now: a worker started
+        # later (a replacement) must share the port of the others, not move to a new one.
+        for listener in self.config.server.listen:
+            command += ["--worker-listen", str(listener)]
         try:
             process = await asyncio.create_subprocess_exec(
                 *command, stdin=asyncio.subprocess.DEVNULL, pass_fds=[theirs.fileno()]

@@ -610,3 +610,36 @@ def test_an_interrupted_import_writes_nothing_and_exits_cleanly(
     assert "Traceback" not in err
     stats = tokuden("stats", config=config)
     assert "ogiya" not in stats.stdout, stats.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_to_a_reader_that_stops_early_ends_quietly(
+    config: Path, tmp_path: Path, fmt: str
+) -> None:
+    # `tokuden consent export ... | head -1`: the reader goes away while rows are still
+    # coming; the export stops there, exit 0, and nothing on stderr (no task left behind).
+    listing = tmp_path / "many.csv"
+    rows = [
+        f"consent,ogiya,u{i:05d}@example.jp,consent,2026-04-01T10:15:00+09:00,,,,,,"
+        f"signed up at the counter on form {i}"
+        for i in range(3000)
+    ]
+    listing.write_text(
+        "kind,sender,address,basis,obtained_at,template_id,template_version,"
+        "collected_by,opted_out_at,channel,evidence\n" + "\n".join(rows) + "\n",
+        "utf-8",
+    )
+    assert tokuden("import", str(listing), config=config).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "TOKUDEN_CONFIG"}
+    env["PYTHONPATH"] = str(ROOT)
+    export = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "consent", "export", "--sender", "ogiya",
+         "--format", fmt, "--config", str(config)],
+        cwd=config.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert export.stdout is not None and export.stderr is not None
+    first = export.stdout.readline()
+    export.stdout.close()  # what head does after its line
+    stderr = export.stderr.read().decode()
+    assert export.wait(timeout=60) == 0
+    assert first and stderr == ""

@@ -433,13 +433,16 @@ async def test_sighup_reloads_every_worker_for_the_next_message_even_on_an_open_
 
 
 async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(tmp_path: Path) -> None:
-    port = free_port()
+    port, elsewhere = free_port(), free_port()
     listen = f'listen = ["127.0.0.1:{port}"]'
     config = example_config(tmp_path, listen=f"127.0.0.1:{port}")
     edit(config, listen, f"{listen}\nworkers = 2")  # the config key, without --workers
     await asyncio.to_thread(import_consent, config)
     async with served(tmp_path, "--config", str(config)) as gw:
         victim, survivor = gw.workers
+        # The file now names another port (no SIGHUP, no restart): the replacement must
+        # still listen where its supervisor's workers do, not move there alone.
+        edit(config, listen, f'listen = ["127.0.0.1:{elsewhere}"]')
         os.kill(victim, signal.SIGKILL)
         [gone] = await gw.expect(lambda x: f"worker {victim} exited" in x)
         meanwhile = await worker_of_next_message(port, tmp_path)  # reaped: only one listens
@@ -447,6 +450,7 @@ async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(tmp_path
         replacement = int(ready.split()[2])
         parent = parent_of(replacement)
         seen = await workers_seen(port, tmp_path, {survivor, replacement})
+        moved = is_listening(elsewhere)
         code, _ = await stop(gw.process)
     assert gone == (
         f"tokuden: worker {victim} exited unexpectedly (killed by SIGKILL); "
@@ -455,6 +459,7 @@ async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(tmp_path
     assert meanwhile == survivor
     assert parent == gw.process.pid and replacement not in gw.workers
     assert seen == {survivor, replacement}
+    assert not moved
     assert victim not in {x["worker"] for x in log_lines(tmp_path)}
     assert code == 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import functools
 import json
@@ -364,15 +365,18 @@ def run_export(args: argparse.Namespace) -> int:
 async def _export(store: ConsentStore, sender: str, fmt: str, out: TextIO) -> int:
     rows = 0
     writer = csv.DictWriter(out, EXPORT_COLUMNS, lineterminator="\r\n")
-    async for row in store.export(sender):
-        record = _export_record(row)
-        if fmt == "jsonl":
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
-            if rows == 0:
-                writer.writeheader()
-            writer.writerow({k: _csv_value(v) for k, v in record.items()})
-        rows += 1
+    # aclosing: when the reader goes away (| head), the export ends here, before the
+    # store closes, not later in a task nobody waits for
+    async with contextlib.aclosing(store.export(sender)) as records:
+        async for row in records:
+            record = _export_record(row)
+            if fmt == "jsonl":
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                if rows == 0:
+                    writer.writeheader()
+                writer.writerow({k: _csv_value(v) for k, v in record.items()})
+            rows += 1
     if rows == 0:
         print(f"tokuden: sender {sender!r} has nothing on record in {store.url}", file=sys.stderr)
         return EXIT_NOTHING

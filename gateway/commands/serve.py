@@ -15,10 +15,11 @@ import resource
 import signal
 import socket
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.commands import add_config_argument
-from gateway.config import Config, ConfigError, load
+from gateway.config import Config, ConfigError, Listener, load, parse_listener
 
 if TYPE_CHECKING:
     from gateway.reload import LiveGateway
@@ -38,6 +39,8 @@ def register(sub: Any) -> None:
     )
     # A worker of a supervisor: FD is its end of the supervisor's socketpair.
     p.add_argument("--worker-fd", type=int, metavar="FD", help=argparse.SUPPRESS)
+    # ... and the listen addresses its supervisor checked, one per option.
+    p.add_argument("--worker-listen", action="append", default=[], help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
@@ -80,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         from gateway.workers import WorkerChannel
 
         channel = WorkerChannel(args.worker_fd)
-        return asyncio.run(_work(args.config, channel))
+        listen = tuple(parse_listener(value) for value in args.worker_listen)
+        return asyncio.run(_work(args.config, channel, listen))
     config = load(args.config)
     workers: int = args.workers or config.server.workers
     if workers > 1:
@@ -90,14 +94,17 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(config, args.config))
 
 
-async def _work(path: str | None, channel: WorkerChannel) -> int:
+async def _work(path: str | None, channel: WorkerChannel, listen: tuple[Listener, ...]) -> int:
     """A worker reads the config itself: a replacement started later reads it as a restart
-    would; a fault goes to the supervisor, which prints it once for all workers."""
+    would, but listens where its supervisor's workers do (``listen``); a fault goes to the
+    supervisor, which prints it once for all workers."""
     try:
         config = load(path)
     except ConfigError as exc:
         await channel.failed(str(exc))
         return 2
+    if listen:
+        config = replace(config, server=replace(config.server, listen=listen))
     return await _serve(config, path, channel)
 
 

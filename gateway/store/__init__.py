@@ -8,7 +8,7 @@ gateway then answers 451 and never passes a message unchecked.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,7 +123,7 @@ class ConsentStore(Protocol):
 
     async def history(self, address: str) -> AddressHistory: ...
 
-    def export(self, sender: str) -> AsyncIterator[ExportRow]:
+    def export(self, sender: str) -> AsyncGenerator[ExportRow, None]:
         """Every event of one sender, consents then opt-outs, oldest first, streamed."""
         ...
 

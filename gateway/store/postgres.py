@@ -29,7 +29,7 @@ import math
 import re
 import select
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -477,7 +477,7 @@ class PostgresStore:
             optout_events = [_optout(row) for row in await optouts.fetchall()]
         return AddressHistory(address, records, consent_events, optout_events)
 
-    async def export(self, sender: str) -> AsyncIterator[ExportRow]:
+    async def export(self, sender: str) -> AsyncGenerator[ExportRow, None]:
         """Both queries read one snapshot, through server-side cursors: memory stays bounded."""
         async with self._snapshot("export failed") as conn:
             async with conn.cursor(name="export_consents") as consents:

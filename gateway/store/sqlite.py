@@ -39,7 +39,7 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -570,36 +570,41 @@ class SqliteStore:
             )
             return AddressHistory(address, records, consent_events, [_optout(r) for r in optouts])
 
-    async def export(self, sender: str) -> AsyncIterator[ExportRow]:
+    async def export(self, sender: str) -> AsyncGenerator[ExportRow, None]:
         db = await self._connect()
         try:
             templates = {
                 (row[1], row[2]): _template(row)
                 async for row in self._stream(db, f"{_TEMPLATE} WHERE sender = ?", sender)
             }
-            consents = self._stream(
-                db,
-                f"SELECT {_CONSENT_COLUMNS} FROM consent_events WHERE sender = ?"
-                " ORDER BY obtained_at, id",
-                sender,
-            )
-            async for row in consents:
-                template = templates.get((row[8], row[9]))
-                yield ExportRow("consent", consent=_consent(row), template=template)
-            optouts = self._stream(
-                db,
-                f"SELECT {_OPTOUT_COLUMNS} FROM optout_events WHERE sender = ?"
-                " ORDER BY opted_out_at, id",
-                sender,
-            )
-            async for row in optouts:
-                yield ExportRow("optout", optout=_optout(row))
+            # aclosing: a reader that stops early (| head) closes each cursor before db
+            async with contextlib.aclosing(
+                self._stream(
+                    db,
+                    f"SELECT {_CONSENT_COLUMNS} FROM consent_events WHERE sender = ?"
+                    " ORDER BY obtained_at, id",
+                    sender,
+                )
+            ) as consents:
+                async for row in consents:
+                    template = templates.get((row[8], row[9]))
+                    yield ExportRow("consent", consent=_consent(row), template=template)
+            async with contextlib.aclosing(
+                self._stream(
+                    db,
+                    f"SELECT {_OPTOUT_COLUMNS} FROM optout_events WHERE sender = ?"
+                    " ORDER BY opted_out_at, id",
+                    sender,
+                )
+            ) as optouts:
+                async for row in optouts:
+                    yield ExportRow("optout", optout=_optout(row))
         finally:
             db.close()
 
     async def _stream(
         self, db: sqlite3.Connection, sql: str, *params: object
-    ) -> AsyncIterator[tuple[Any, ...]]:
+    ) -> AsyncGenerator[tuple[Any, ...], None]:
         """The rows of ``sql``, read in slices on a thread: bounded memory, a free loop."""
         cursor = await _on_thread(self.path, "export failed", db.execute, sql, params)
         try:
