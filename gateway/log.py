@@ -6,37 +6,43 @@ Field names are a contract with operators' log tooling; README.md lists them.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from gateway.api import Finding
 from gateway.decision import Decision
 
 
 class DecisionLog:
+    """The log file is written with one ``write(2)`` per line on an O_APPEND descriptor:
+    lines of several workers never interleave, and a line that cannot be written (a full
+    disk) is not kept in a buffer to fail again at the next line or at close."""
+
     def __init__(self, file: Path | None, stdout: bool) -> None:
-        self._streams: list[IO[str]] = []
-        self._owned: IO[str] | None = None
-        if file is not None:
-            self._owned = _open(file)
-            self._streams.append(self._owned)
-        if stdout:
-            self._streams.append(sys.stdout)
+        self._fd = _open(file) if file is not None else None
+        self._stdout = stdout
 
     def write(self, record: Mapping[str, Any]) -> None:
+        """OSError when the file refuses the line; stdout still gets it first."""
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        for stream in self._streams:
-            stream.write(line)
-            stream.flush()
+        if self._stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        if self._fd is not None:
+            data = line.encode("utf-8")
+            while data:
+                data = data[os.write(self._fd, data) :]
 
     def close(self) -> None:
-        if self._owned is not None:
-            self._owned.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
-def _open(file: Path) -> IO[str]:
+def _open(file: Path) -> int:
     """The log file for appending, its folder made; OSError says which step failed."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +51,7 @@ def _open(file: Path) -> IO[str]:
     except OSError as exc:
         raise OSError(f"cannot create the folder {file.parent}: {exc.strerror}") from None
     try:
-        return file.open("a", encoding="utf-8", buffering=1)
+        return os.open(file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         raise OSError(f"cannot open {file}: {exc.strerror}") from None
 

@@ -11,6 +11,8 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import json
+import logging
 import os
 import re
 import time
@@ -43,6 +45,7 @@ from gateway.store import ConsentStore, StoreError, open_store
 from gateway.topic import TOPIC_HEADER
 from gateway.transform import DECISION_HEADER, header_field, strip_headers
 
+_errors = logging.getLogger("tokuden.log")
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _QUEUE_ID = re.compile(r"queued as ([A-Za-z0-9.\-_]+)", re.IGNORECASE)
 _ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}\s+")
@@ -384,7 +387,12 @@ class Gateway:
         record.update(trace.record)
         record["reply"] = str(reply)
         record["duration_ms"] = round((time.monotonic() - trace.started) * 1000, 3)
-        self.log.write(record)
+        try:
+            self.log.write(record)
+        except OSError as exc:
+            # The reply stands: after a relay, a 451 for a full disk would make the client
+            # send the mail again. The operator reads the line on stderr instead.
+            _errors.error("decision log: cannot write (%s): %s", exc, json.dumps(record))
 
 
 def _decision_header(decision: Decision) -> str:

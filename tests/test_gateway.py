@@ -686,3 +686,18 @@ async def test_a_postgresql_store_that_goes_away_gives_451_never_a_pass(
         "4.3.0 Temporary failure while checking the message, try again later",
     )
     assert len(maildir_messages(tmp_path / "maildir")) == 1
+
+
+async def test_a_decision_log_that_cannot_be_written_does_not_undo_the_relay(
+    tmp_path: Path, consent_db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # /dev/full takes the open and refuses every write (ENOSPC), as a full disk does. The
+    # mail was relayed: a 451 now would make the client send it again.
+    edits = {'file = "../var/tour/decisions.log"': 'file = "/dev/full"'}
+    async with gateway(tmp_path, consent_db, edits=edits) as gw:
+        t = await send_compliant_ad(gw)
+    assert t.data is not None and t.data[0] == 250, t.data
+    assert len(list((tmp_path / "maildir" / "new").iterdir())) == 1
+    [record] = [r for r in caplog.records if r.name == "tokuden.log"]
+    assert record.getMessage().startswith("decision log: cannot write (")
+    assert '"yoshida@example.jp"' in record.getMessage()  # the line is not lost either
