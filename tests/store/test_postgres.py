@@ -23,6 +23,7 @@ from gateway.store import StoreError
 from gateway.store.postgres import MIGRATIONS, PostgresStore
 from tests.conftest import PG_URL, pg_url
 from tests.pgpeer import SERVER, Cable, url_at
+from tests.store.upgrades import assert_future_consent_counts_from_the_upgrade
 
 WHEN = datetime(2026, 4, 1, 9, tzinfo=UTC)
 
@@ -150,18 +151,8 @@ async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(pg_schem
         )
     before = datetime.now(UTC)
     async with opened(url(pg_schema)) as store:
-        history = await store.history("a@example.jp")
-        (future,) = history.consents
-        (past,) = history.optouts
-        assert future.obtained_at == datetime(2099, 3, 31, 15, tzinfo=UTC)  # as given (K1)
-        assert future.recorded_at is not None and before <= future.recorded_at
-        assert past.recorded_at is None  # at its own time, as before
-        (state,) = history.states
-        assert state.obtained_at == future.recorded_at
-        assert state.barred_by() is None  # the old opt-out came before the upgrade
-        async with store.writer() as w:
-            await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", datetime.now(UTC))])
-        assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
+        obtained = datetime(2099, 3, 31, 15, tzinfo=UTC)
+        await assert_future_consent_counts_from_the_upgrade(store, obtained, before)
 
 
 async def test_an_upgrade_marks_mail_already_sent_inside_a_measures_order_year(

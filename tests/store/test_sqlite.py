@@ -12,6 +12,7 @@ import pytest
 from gateway.consent import Basis, ConsentEvent, OptOutEvent
 from gateway.store import StoreError, open_store
 from gateway.store.sqlite import MIGRATIONS, SqliteStore
+from tests.store.upgrades import assert_future_consent_counts_from_the_upgrade
 
 JST = timezone(timedelta(hours=9))
 
@@ -264,18 +265,8 @@ async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(tmp_path
     before = datetime.now(UTC)
     store = await SqliteStore.open(path)
     try:
-        history = await store.history("a@example.jp")
-        (future,) = history.consents
-        (past,) = history.optouts
-        assert future.obtained_at == datetime(2099, 4, 1, tzinfo=JST)  # kept as given (K1)
-        assert future.recorded_at is not None and before <= future.recorded_at
-        assert past.recorded_at is None  # at its own time, as before
-        (state,) = history.states
-        assert state.obtained_at == future.recorded_at
-        assert state.barred_by() is None  # the old opt-out came before the upgrade
-        async with store.writer() as w:
-            await w.add_optouts([OptOutEvent("ogiya", "a@example.jp", datetime.now(UTC))])
-        assert (await store.lookup("ogiya", ["a@example.jp"]))["a@example.jp"].barred_by() == "O1"
+        obtained = datetime(2099, 4, 1, tzinfo=JST)
+        await assert_future_consent_counts_from_the_upgrade(store, obtained, before)
     finally:
         await store.close()
 
