@@ -46,7 +46,6 @@ from gateway.topic import TOPIC_HEADER
 from gateway.transform import DECISION_HEADER, header_field, strip_headers
 
 _errors = logging.getLogger("tokuden.log")
-_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _QUEUE_ID = re.compile(r"queued as ([A-Za-z0-9.\-_]+)", re.IGNORECASE)
 _ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}\s+")
 _REPLY_TEXT_MAX = 400

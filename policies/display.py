@@ -82,7 +82,6 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\uff0d]")
 # ー between digits is a hyphen typed in kana mode (０３ー１２３４); elsewhere it is a vowel.
 # The mark first, its digit before it tested by a look-behind over both: sre skips to ー.
 _LONG_VOWEL_HYPHEN = re.compile(r"\u30fc(?<=\d\u30fc)(?=\d)")
-_SPACES = re.compile(r"\s+")
 # Japanese numbers, national (0 + area code) or +81 with an optional (0); brackets,
 # hyphens, dots or spaces between the groups; 10 or 11 digits once national.
 # Not after a digit, +, . or -: tested once its first mark is read ((?<!X.)), so that the

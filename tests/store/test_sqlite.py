@@ -73,6 +73,15 @@ def v1_database(path: Path) -> None:
     db.close()
 
 
+def schema_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database as tokuden's schema ``version`` left it: its migrations, its user_version."""
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version}")
+    return db
+
+
 async def test_a_schema_1_database_upgrades_to_events_and_state(tmp_path: Path) -> None:
     path = tmp_path / "consent.db"
     v1_database(path)
@@ -248,10 +257,7 @@ async def test_an_upgrade_counts_events_dated_after_it_from_the_upgrade(tmp_path
     every opt-out. Its recording time is unknown, but it cannot be later than the upgrade:
     from then on it counts as of the upgrade, and the next opt-out stops the mail (O1)."""
     path = tmp_path / "consent.db"
-    with sqlite3.connect(path) as db:
-        for script in MIGRATIONS[:2]:
-            db.executescript(script)
-        db.execute("PRAGMA user_version = 2")
+    with schema_at(path, 2) as db:
         db.execute(
             "INSERT INTO consent_events (sender, address, basis, obtained_at, method)"
             " VALUES ('ogiya', 'a@example.jp', 'consent', '2099-03-31T15:00:00.000000+00:00',"
@@ -277,10 +283,7 @@ async def test_an_upgrade_marks_mail_already_sent_inside_a_measures_order_year(
     """The order's year (to the end of the Japanese day a year after receipt) is computed
     for orders already on record, and so is what last_sent holds inside it."""
     path = tmp_path / "consent.db"
-    with sqlite3.connect(path) as db:
-        for script in MIGRATIONS[:3]:
-            db.executescript(script)
-        db.execute("PRAGMA user_version = 3")
+    with schema_at(path, 3) as db:
         db.execute(
             "INSERT INTO measures_orders (sender, received_at)"
             " VALUES ('ogiya', '2026-01-04T15:00:00.000000+00:00')"  # 5 Jan 2026, 00:00 JST
